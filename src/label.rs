@@ -1,0 +1,128 @@
+//! Labels: the ground truth of finished runs as one CSV table.
+//!
+//! Reads run manifests (with their `results`) and nothing else.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::manifest::Manifest;
+use crate::sample::Value;
+
+pub const LABELS_FILE: &str = "labels.csv";
+
+const COLUMNS: &[&str] = &[
+    "run_id",
+    "scenario",
+    "subscenario",
+    "subscenario_name",
+    "class",
+    "attack_category",
+    "service",
+    "role",
+    "ip",
+    "pcap",
+    "sha256",
+    "linktype",
+    "packets",
+    "bytes",
+    "first_timestamp",
+    "last_timestamp",
+    "outcome",
+    "root_seed",
+    "run_seed",
+    "parameters",
+];
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Seconds since the epoch with exactly six decimals.
+pub fn format_micros(us: u64) -> String {
+    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
+}
+
+/// One row per captured service of every finished run, sorted by run id.
+pub fn rows(run_dirs: &[PathBuf]) -> Result<Vec<Vec<String>>> {
+    let mut rows = Vec::new();
+    for dir in run_dirs {
+        let (_, m) = Manifest::read(dir)?;
+        let Some(results) = &m.results else { continue };
+        let params: serde_json::Map<String, serde_json::Value> = m
+            .parameters
+            .iter()
+            .map(|(k, d)| {
+                let v = match &d.value {
+                    Value::Files(files) => serde_json::json!(files
+                        .iter()
+                        .map(|f| serde_json::json!({"name": f.name, "size": f.size}))
+                        .collect::<Vec<_>>()),
+                    v => serde_json::to_value(v).expect("serializes"),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        let params = serde_json::Value::Object(params).to_string();
+        for (service, cap) in &results.captures {
+            let svc = &m.services[service];
+            rows.push(vec![
+                m.run.id.clone(),
+                m.scenario.clone(),
+                m.subscenario.id.clone(),
+                m.subscenario.name.clone(),
+                m.class.to_string(),
+                m.attack_category.clone().unwrap_or_default(),
+                service.clone(),
+                svc.role.clone(),
+                svc.ip.clone(),
+                format!("{}/{}", m.run.id, cap.pcap),
+                cap.sha256.clone(),
+                cap.linktype.clone(),
+                cap.packets.to_string(),
+                cap.bytes.to_string(),
+                cap.first_timestamp_us.map(format_micros).unwrap_or_default(),
+                cap.last_timestamp_us.map(format_micros).unwrap_or_default(),
+                results.outcome.clone(),
+                m.run.root_seed.to_string(),
+                m.run.seed.to_string(),
+                params.clone(),
+            ]);
+        }
+    }
+    rows.sort();
+    Ok(rows)
+}
+
+/// Write `labels.csv` in `out` over every run directory found there.
+pub fn write_csv(out: &Path) -> Result<PathBuf> {
+    let dirs = crate::verify::run_dirs(out)?;
+    let mut text = COLUMNS.join(",");
+    text.push('\n');
+    for row in rows(&dirs)? {
+        text.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        text.push('\n');
+    }
+    let path = out.join(LABELS_FILE);
+    let tmp = out.join(".labels.csv.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_only_when_needed() {
+        assert_eq!(csv_field("abc"), "abc");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(format_micros(1_700_000_000_000_042), "1700000000.000042");
+    }
+}

@@ -1,0 +1,202 @@
+//! The run manifest: the contract between stages.
+//!
+//! `render` writes it; `verify` re-renders from it alone; `run` reads the
+//! project name, services and duration from it and appends the capture
+//! results below a marker line, so the rendered part stays byte-for-byte
+//! reproducible. Later stages read nothing else from earlier ones.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::sample::Drawn;
+use crate::spec::Class;
+
+pub const MANIFEST_FILE: &str = "manifest.yaml";
+
+/// Separates the rendered manifest from the results `detgen run` appends.
+pub const RESULTS_MARKER: &str =
+    "# --- run results: appended by `detgen run`; not part of the render ---\n";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub detgen_version: String,
+    pub scenario: String,
+    pub class: Class,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_category: Option<String>,
+    pub subscenario: SubscenarioRecord,
+    pub run: RunRecord,
+    pub network: NetworkRecord,
+    pub services: BTreeMap<String, ServiceRecord>,
+    /// Image of the tcpdump sidecars.
+    pub capture_image: String,
+    pub parameters: BTreeMap<String, Drawn>,
+    /// WAN emulation profile; `off` until WAN profiles exist.
+    pub wan: String,
+    pub inputs: Inputs,
+    /// sha256 of every rendered file except this manifest, by relative path.
+    pub outputs: BTreeMap<String, String>,
+    /// Appended by `detgen run` below `RESULTS_MARKER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<RunResults>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscenarioRecord {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeedSource {
+    /// Given with `--seed`.
+    Given,
+    /// Drawn from the operating system's entropy because none was given.
+    Entropy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRecord {
+    /// Directory name of the run: `<scenario>-<subscenario>-<index>`.
+    pub id: String,
+    pub index: u32,
+    /// Docker Compose project name, unique per run.
+    pub project: String,
+    pub root_seed: u64,
+    pub root_seed_source: SeedSource,
+    /// Derived from root seed, scenario, subscenario and index.
+    pub seed: u64,
+    /// Upper bound on the workload's run time, in seconds.
+    pub duration: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkRecord {
+    pub subnet: String,
+    pub gateway: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRecord {
+    pub role: String,
+    pub ip: String,
+    pub image: String,
+    pub captured: bool,
+    pub workload: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    /// sha256 of every file in the scenario folder, by path relative to it.
+    pub scenario: BTreeMap<String, String>,
+    /// sha256 of every template used.
+    pub templates: BTreeMap<String, String>,
+}
+
+/// What `detgen run` observed; the ground-truth labels of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunResults {
+    /// `completed` (every workload exited), `timeout`, or `failed`.
+    pub outcome: String,
+    pub started_at: String,
+    pub wall_seconds: f64,
+    /// Exit code of each workload service.
+    pub exit_codes: BTreeMap<String, i64>,
+    pub captures: BTreeMap<String, CaptureRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureRecord {
+    /// Relative to the run directory.
+    pub pcap: String,
+    pub sha256: String,
+    pub linktype: String,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Microseconds since the epoch of the first packet; absent if empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_timestamp_us: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_timestamp_us: Option<u64>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(hex::encode(h.finalize()))
+}
+
+impl Manifest {
+    /// The rendered text of the manifest (without results).
+    pub fn to_rendered_text(&self) -> String {
+        let mut m = self.clone();
+        m.results = None;
+        let body = serde_yaml_ng::to_string(&m).expect("manifest serializes");
+        format!(
+            "# generated by detgen {} - do not edit; `detgen verify` re-renders this run from it\n{body}",
+            self.detgen_version
+        )
+    }
+
+    /// The rendered text followed by the results section.
+    pub fn to_text_with_results(&self) -> String {
+        let mut text = self.to_rendered_text();
+        if let Some(results) = &self.results {
+            #[derive(Serialize)]
+            struct Tail<'a> {
+                results: &'a RunResults,
+            }
+            text.push_str(RESULTS_MARKER);
+            text.push_str(&serde_yaml_ng::to_string(&Tail { results }).expect("serializes"));
+        }
+        text
+    }
+
+    /// Split a manifest file into its rendered part and the parsed manifest.
+    pub fn parse(text: &str) -> Result<(String, Manifest), String> {
+        let rendered = match text.find(RESULTS_MARKER) {
+            Some(i) => text[..i].to_string(),
+            None => text.to_string(),
+        };
+        let manifest: Manifest = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
+        Ok((rendered, manifest))
+    }
+
+    pub fn read(run_dir: &Path) -> anyhow::Result<(String, Manifest)> {
+        let path = run_dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read {}: {e}; is {} a run directory made by `detgen render`?",
+                path.display(),
+                run_dir.display()
+            )
+        })?;
+        Manifest::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    pub fn workloads(&self) -> Vec<&str> {
+        self.services
+            .iter()
+            .filter(|(_, s)| s.workload)
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+}

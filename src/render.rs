@@ -1,0 +1,547 @@
+//! Render: (scenario, subscenario, seed, run index) -> the files of one run.
+//!
+//! Rendering is a pure function of the spec folder, the embedded templates
+//! and the request: it builds every output file in memory (`Rendered`),
+//! so `verify` can compare without writing, and `write` puts them on disk.
+//! It reads the scenario folder and nothing else; it never touches the
+//! network or Docker. Values reach YAML only through the `yaml` filter (a
+//! serializer) and shell only through the `sh` filter (quoting).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::manifest::{
+    sha256_hex, Inputs, Manifest, NetworkRecord, RunRecord, SeedSource, ServiceRecord,
+    SubscenarioRecord, MANIFEST_FILE,
+};
+use crate::sample::{self, Value};
+use crate::spec::{Scenario, Subscenario};
+
+/// Templates shared by every scenario, embedded in the binary.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "compose.yaml.j2",
+        include_str!("../templates/compose.yaml.j2"),
+    ),
+    ("run.sh.j2", include_str!("../templates/run.sh.j2")),
+    ("netem.sh.j2", include_str!("../templates/netem.sh.j2")),
+    (
+        "capture/Dockerfile",
+        include_str!("../templates/capture/Dockerfile"),
+    ),
+];
+
+/// What to render.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub scenario: &'a Scenario,
+    pub subscenario: String,
+    pub root_seed: u64,
+    pub seed_source: SeedSource,
+    pub index: u32,
+    /// `--set NAME=VALUE` overrides.
+    pub overrides: BTreeMap<String, String>,
+    /// Replaces the spec's duration when given.
+    pub duration: Option<u64>,
+}
+
+/// The files of one run, by path relative to the run directory.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub run_id: String,
+    pub manifest: Manifest,
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// Directory name of a run.
+pub fn run_id(scenario: &str, subscenario: &str, index: u32) -> String {
+    format!("{scenario}-{}-{index}", subscenario.to_ascii_lowercase())
+}
+
+fn template(name: &str) -> &'static str {
+    TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .expect("embedded template")
+}
+
+/// Quote for POSIX sh: one single-quoted word, `'` as `'\''`.
+pub fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Serialize as a YAML flow value for compose: JSON (a YAML subset) with
+/// Unicode line separators escaped and `$` doubled, so compose neither
+/// breaks lines nor interpolates variables inside it.
+pub fn compose_value<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v)
+        .expect("template values serialize")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+        .replace('\u{85}', "\\u0085")
+        .replace('$', "$$")
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    // Quoting is explicit (`yaml`, `sh`); never escape by file extension.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.add_filter("yaml", |v: minijinja::Value| compose_value(&v));
+    env.add_filter("sh", |v: minijinja::Value| -> String {
+        match v.as_str() {
+            Some(s) => sh_quote(s),
+            None => match v.try_iter() {
+                Ok(items) if v.kind() == minijinja::value::ValueKind::Seq => items
+                    .map(|i| sh_quote(&i.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => sh_quote(&v.to_string()),
+            },
+        }
+    });
+    for (name, text) in TEMPLATES {
+        if name.ends_with(".j2") {
+            env.add_template(name, text).expect("embedded templates parse");
+        }
+    }
+    env
+}
+
+/// The environment for templates inside specs: parameters only.
+fn value_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env
+}
+
+/// Check a spec template: it parses and names only known parameters.
+pub fn check_template(text: &str, params: &[String]) -> std::result::Result<(), String> {
+    let env = value_environment();
+    let t = env.template_from_str(text).map_err(|e| e.to_string())?;
+    let mut unknown: Vec<String> = t
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|v| !params.contains(v))
+        .collect();
+    unknown.sort();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown parameter(s) {}; declared: {}",
+            unknown.join(", "),
+            params.join(", ")
+        ))
+    }
+}
+
+#[derive(Serialize)]
+struct ServiceCtx {
+    name: String,
+    captured: bool,
+    capture_name: String,
+    capture_file: String,
+    capture_command: Vec<String>,
+    capture_labels: BTreeMap<String, String>,
+    image: String,
+    build: String,
+    ip: String,
+    depends_on: BTreeMap<String, BTreeMap<&'static str, &'static str>>,
+    command: Option<Vec<String>>,
+    environment: BTreeMap<String, String>,
+    volumes: Vec<BTreeMap<&'static str, serde_json::Value>>,
+    cap_add: Vec<String>,
+    ready: Option<Vec<String>>,
+    labels: BTreeMap<String, String>,
+}
+
+/// Render one run in memory.
+pub fn render(req: &Request) -> Result<Rendered> {
+    let scenario = req.scenario;
+    let spec = &scenario.spec;
+    let sub: &Subscenario = scenario.subscenario(&req.subscenario).with_context(|| {
+        format!(
+            "scenario `{}` has no subscenario `{}`; it has: {}",
+            spec.name,
+            req.subscenario,
+            spec.subscenarios
+                .iter()
+                .map(|s| format!("{} ({})", s.id, s.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let run_id = run_id(&spec.name, &sub.id, req.index);
+    let run_seed = sample::run_seed(req.root_seed, &spec.name, &sub.id, req.index);
+    let project = format!("detgen-{run_id}-{:08x}", run_seed >> 32);
+    let duration = req.duration.or(sub.duration).unwrap_or(spec.duration);
+    if duration == 0 {
+        bail!("--duration must be at least 1 second");
+    }
+
+    let params = scenario.parameters_for(sub);
+    let drawn = sample::draw_all(&params, run_seed, &req.overrides)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let values: BTreeMap<&str, &Value> = drawn.iter().map(|(k, d)| (k.as_str(), &d.value)).collect();
+
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+
+    // Inputs: every file of the scenario folder.
+    let scenario_files = read_tree(&scenario.dir)?;
+    let inputs = Inputs {
+        scenario: scenario_files
+            .iter()
+            .map(|(p, b)| (p.clone(), sha256_hex(b)))
+            .collect(),
+        templates: TEMPLATES
+            .iter()
+            .map(|(n, t)| (n.to_string(), sha256_hex(t.as_bytes())))
+            .collect(),
+    };
+
+    // Build contexts, copied into the run so it is self-contained.
+    let capture_dockerfile = template("capture/Dockerfile").as_bytes().to_vec();
+    let capture_image = format!("detgen/capture:{}", &sha256_hex(&capture_dockerfile)[..12]);
+    files.insert("images/capture/Dockerfile".into(), capture_dockerfile);
+    let mut images: BTreeMap<&str, String> = BTreeMap::new();
+    for svc in spec.services.values() {
+        if images.contains_key(svc.build.as_str()) {
+            continue;
+        }
+        let prefix = format!("{}/", svc.build.trim_end_matches('/'));
+        let mut ctx_hash = Vec::new();
+        for (path, bytes) in scenario_files.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+            let rel = &path[prefix.len()..];
+            ctx_hash.extend_from_slice(rel.as_bytes());
+            ctx_hash.push(0);
+            ctx_hash.extend_from_slice(sha256_hex(bytes).as_bytes());
+            files.insert(format!("images/{}/{rel}", slug(&svc.build)), bytes.clone());
+        }
+        let tag = format!(
+            "detgen/{}-{}:{}",
+            spec.name,
+            slug(&svc.build),
+            &sha256_hex(&ctx_hash)[..12]
+        );
+        images.insert(&svc.build, tag);
+    }
+
+    // Data files drawn by `files` parameters.
+    for (name, d) in &drawn {
+        if let Value::Files(list) = &d.value {
+            for f in list {
+                files.insert(
+                    format!("data/{name}/{}", f.name),
+                    sample::file_content(f.seed, f.size),
+                );
+            }
+        }
+    }
+
+    let (subnet, gateway, host_base) = subnet_for(&project);
+    let venv = value_environment();
+    let eval = |t: &str, what: &str| -> Result<String> {
+        venv.render_str(t, &values)
+            .with_context(|| format!("rendering {what} template `{t}`"))
+    };
+    let common_labels = |service: &str, role: &str| -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("org.detgen.run".to_string(), run_id.clone()),
+            ("org.detgen.project".to_string(), project.clone()),
+            ("org.detgen.scenario".to_string(), spec.name.clone()),
+            ("org.detgen.subscenario".to_string(), sub.id.clone()),
+            ("org.detgen.service".to_string(), service.to_string()),
+            ("org.detgen.role".to_string(), role.to_string()),
+        ])
+    };
+
+    let mut services_ctx = Vec::new();
+    let mut records = BTreeMap::new();
+    for (i, (name, svc)) in spec.services.iter().enumerate() {
+        let ip = format!("{host_base}.{}", 10 + i);
+        let capture_name = format!("capture-{name}");
+        let capture_file = format!("/capture/{name}.pcap.part");
+        let mut depends_on = BTreeMap::new();
+        if svc.capture {
+            depends_on.insert(
+                capture_name.clone(),
+                BTreeMap::from([("condition", "service_healthy")]),
+            );
+        }
+        for dep in &svc.depends_on {
+            let ready = spec.services[dep].ready.is_some();
+            depends_on.insert(
+                dep.clone(),
+                BTreeMap::from([(
+                    "condition",
+                    if ready {
+                        "service_healthy"
+                    } else {
+                        "service_started"
+                    },
+                )]),
+            );
+        }
+        let command = match sub.command.get(name).or(svc.command.as_ref()) {
+            Some(items) => Some(
+                items
+                    .iter()
+                    .map(|t| eval(t, &format!("services.{name}.command")))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            None => None,
+        };
+        let mut env_templates = svc.environment.clone();
+        if let Some(extra) = sub.environment.get(name) {
+            env_templates.extend(extra.clone());
+        }
+        let mut environment = BTreeMap::new();
+        for (k, t) in env_templates {
+            let v = eval(&t, &format!("services.{name}.environment.{k}"))?;
+            environment.insert(k, v);
+        }
+        let volumes = svc
+            .volumes
+            .iter()
+            .map(|v| {
+                BTreeMap::from([
+                    ("type", serde_json::json!("bind")),
+                    ("source", serde_json::json!(format!("./{}", v.source))),
+                    ("target", serde_json::json!(v.target)),
+                    ("read_only", serde_json::json!(v.read_only)),
+                ])
+            })
+            .collect();
+        let image = images[svc.build.as_str()].clone();
+        records.insert(
+            name.clone(),
+            ServiceRecord {
+                role: svc.role.clone(),
+                ip: ip.clone(),
+                image: image.clone(),
+                captured: svc.capture,
+                workload: svc.workload,
+            },
+        );
+        services_ctx.push(ServiceCtx {
+            name: name.clone(),
+            captured: svc.capture,
+            capture_command: [
+                "tcpdump", "-i", "eth0", "-p", "-n", "-U", "-s", "0", "-Z", "root", "-w",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([capture_file.clone()])
+            .collect(),
+            capture_name,
+            capture_file,
+            capture_labels: common_labels(name, "capture"),
+            image,
+            build: format!("./images/{}", slug(&svc.build)),
+            ip,
+            depends_on,
+            command,
+            environment,
+            volumes,
+            cap_add: svc.cap_add.clone(),
+            ready: svc.ready.clone(),
+            labels: common_labels(name, &svc.role),
+        });
+    }
+
+    let workloads: Vec<&str> = spec
+        .services
+        .iter()
+        .filter(|(_, s)| s.workload)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let service_names: Vec<&str> = spec.services.keys().map(|s| s.as_str()).collect();
+    let version = env!("CARGO_PKG_VERSION");
+    let mut net_labels = common_labels("", "");
+    net_labels.retain(|k, _| !k.ends_with("service") && !k.ends_with("role"));
+    let ctx = minijinja::context! {
+        version,
+        scenario => spec.name,
+        subscenario => sub.id,
+        run_id,
+        project,
+        duration,
+        workloads,
+        services => service_names,
+        capture => minijinja::context! { image => capture_image.clone(), build => "./images/capture" },
+        network => minijinja::context! { subnet, gateway, labels => net_labels },
+    };
+    let env = environment();
+    let render_tpl = |name: &str, ctx: &minijinja::Value| -> Result<Vec<u8>> {
+        Ok(env
+            .get_template(name)
+            .expect("embedded")
+            .render(ctx)
+            .with_context(|| format!("rendering template {name}"))?
+            .into_bytes())
+    };
+    let compose_ctx = minijinja::context! { services => services_ctx, ..ctx.clone() };
+    files.insert("compose.yaml".into(), render_tpl("compose.yaml.j2", &compose_ctx)?);
+    files.insert("run.sh".into(), render_tpl("run.sh.j2", &ctx)?);
+    for name in spec.services.keys() {
+        let c = minijinja::context! { service => name, ..ctx.clone() };
+        files.insert(format!("netem/{name}.sh"), render_tpl("netem.sh.j2", &c)?);
+    }
+
+    let manifest = Manifest {
+        detgen_version: version.to_string(),
+        scenario: spec.name.clone(),
+        class: spec.class,
+        attack_category: spec.attack_category.clone(),
+        subscenario: SubscenarioRecord {
+            id: sub.id.clone(),
+            name: sub.name.clone(),
+            description: sub.description.clone(),
+        },
+        run: RunRecord {
+            id: run_id.clone(),
+            index: req.index,
+            project,
+            root_seed: req.root_seed,
+            root_seed_source: req.seed_source,
+            seed: run_seed,
+            duration,
+        },
+        network: NetworkRecord { subnet, gateway },
+        services: records,
+        capture_image: capture_image.clone(),
+        parameters: drawn,
+        wan: "off".into(),
+        inputs,
+        outputs: files
+            .iter()
+            .map(|(p, b)| (p.clone(), sha256_hex(b)))
+            .collect(),
+        results: None,
+    };
+    files.insert(
+        MANIFEST_FILE.into(),
+        manifest.to_rendered_text().into_bytes(),
+    );
+    Ok(Rendered {
+        run_id,
+        manifest,
+        files,
+    })
+}
+
+/// A name usable in image tags and folder names.
+fn slug(path: &str) -> String {
+    path.trim_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// A /24 in 10.100.0.0-10.199.255.0 picked by the project name, so runs
+/// get distinct subnets and can execute side by side on one host.
+fn subnet_for(project: &str) -> (String, String, String) {
+    let h = crate::manifest::sha256_hex(project.as_bytes());
+    let b = hex::decode(&h[..4]).expect("hex");
+    let base = format!("10.{}.{}", 100 + (b[0] % 100), b[1]);
+    (format!("{base}.0/24"), format!("{base}.1"), base)
+}
+
+/// Every regular file under `dir`, by `/`-separated relative path.
+fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("under dir")
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if !entry.file_type().is_file() {
+            bail!(
+                "{}: only regular files may live in a scenario folder (no symlinks or devices)",
+                entry.path().display()
+            );
+        }
+        let bytes =
+            std::fs::read(entry.path()).with_context(|| format!("reading {}", entry.path().display()))?;
+        out.insert(rel, bytes);
+    }
+    Ok(out)
+}
+
+/// Write a rendered run into `dir`, which must not exist yet (or is
+/// replaced when `force` is set). Scripts are made executable.
+pub fn write(rendered: &Rendered, dir: &Path, force: bool) -> Result<()> {
+    if dir.exists() {
+        if !force {
+            bail!(
+                "{} already exists; pass --force to replace it",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    for (rel, bytes) in &rendered.files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        #[cfg(unix)]
+        if rel.ends_with(".sh") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sh_quote_survives_hostile_text() {
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+        assert_eq!(sh_quote("$(x)"), "'$(x)'");
+    }
+
+    #[test]
+    fn compose_value_doubles_dollars_and_escapes_separators() {
+        assert_eq!(compose_value("a$b"), r#""a$$b""#);
+        assert_eq!(compose_value("x\u{2028}y"), r#""x\u2028y""#);
+        assert_eq!(compose_value("a\nb"), r#""a\nb""#);
+    }
+
+    #[test]
+    fn subnets_are_stable_and_private() {
+        let a = subnet_for("detgen-ftp-1-0-deadbeef");
+        assert_eq!(a, subnet_for("detgen-ftp-1-0-deadbeef"));
+        let octet: u32 = a.0.split('.').nth(1).unwrap().parse().unwrap();
+        assert!((100..200).contains(&octet), "{a:?}");
+        assert!(a.0.starts_with("10.") && a.0.ends_with(".0/24"));
+        assert_eq!(a.1, format!("{}.1", a.2));
+    }
+}

@@ -1,0 +1,621 @@
+//! Scenario specs: the declarative `scenarios/<name>/scenario.yaml` files.
+//!
+//! This module parses and validates a spec and nothing else: it draws no
+//! random numbers, renders nothing and never touches Docker. Every error
+//! names the file, the line (where one can be found) and the field path, and
+//! says what is expected.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::dist::Dist;
+
+/// File name of a scenario spec inside its folder.
+pub const SPEC_FILE: &str = "scenario.yaml";
+
+/// A validated scenario, loaded from `<dir>/scenario.yaml`.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Folder holding the spec, Dockerfiles and scripts.
+    pub dir: PathBuf,
+    /// Raw bytes of the spec, hashed into the manifest.
+    pub source: Vec<u8>,
+    pub spec: Spec,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Scenario name; must equal the folder name.
+    pub name: String,
+    pub description: String,
+    pub class: Class,
+    /// Required for malicious scenarios, forbidden for benign ones.
+    #[serde(default)]
+    pub attack_category: Option<String>,
+    /// Default upper bound on a run's length, in seconds.
+    pub duration: u64,
+    /// Random (or fixed) inputs, drawn per run.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Dist>,
+    pub services: BTreeMap<String, Service>,
+    pub subscenarios: Vec<Subscenario>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    Benign,
+    Malicious,
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Class::Benign => "benign",
+            Class::Malicious => "malicious",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Folder under the scenario folder that holds this service's Dockerfile.
+    pub build: String,
+    /// Ground-truth role: client, server, attacker, victim, bot, c2, ...
+    pub role: String,
+    /// Command run in the container; the image's CMD when absent.
+    /// Items are minijinja templates over the drawn parameters.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Environment; values are minijinja templates over the drawn parameters.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+    /// Whether tcpdump captures this service's traffic (default: yes).
+    #[serde(default = "yes")]
+    pub capture: bool,
+    /// The run ends when every workload service has exited.
+    #[serde(default)]
+    pub workload: bool,
+    /// Services that must be up (and ready, if they have a `ready` check)
+    /// before this one starts.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// A command that exits 0 once the service is ready to take traffic.
+    #[serde(default)]
+    pub ready: Option<Vec<String>>,
+    /// Extra Linux capabilities (kept to the minimum a tool needs).
+    #[serde(default)]
+    pub cap_add: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    /// Path relative to the run directory (e.g. `data/files`); never
+    /// absolute, never leaving the run directory.
+    pub source: String,
+    /// Absolute path in the container.
+    pub target: String,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subscenario {
+    /// Short identifier used on the command line (`--subscenario 3`).
+    pub id: String,
+    /// Slug-like name.
+    pub name: String,
+    pub description: String,
+    /// Parameters added or replaced for this subscenario.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Dist>,
+    /// Extra environment per service (values are templates).
+    #[serde(default)]
+    pub environment: BTreeMap<String, BTreeMap<String, String>>,
+    /// Command replaced per service.
+    #[serde(default)]
+    pub command: BTreeMap<String, Vec<String>>,
+    /// Duration for this subscenario, replacing the scenario's.
+    #[serde(default)]
+    pub duration: Option<u64>,
+}
+
+/// A spec error with its place: file, line, field path, and what to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        if self.path.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": `{}`: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Names a scenario, service or subscenario may use.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && name.len() <= 40
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+}
+
+/// Parameter names are identifiers usable in templates.
+pub fn is_valid_param_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Capabilities a scenario may ask for.
+const ALLOWED_CAPS: &[&str] = &["NET_ADMIN", "NET_RAW", "SYS_NICE"];
+
+impl Scenario {
+    /// Load and validate `dir/scenario.yaml`.
+    pub fn load(dir: &Path) -> Result<Scenario, SpecError> {
+        let file = dir.join(SPEC_FILE);
+        let source = std::fs::read(&file).map_err(|e| SpecError {
+            file: file.clone(),
+            line: None,
+            column: None,
+            path: String::new(),
+            message: format!("cannot read the spec: {e}"),
+        })?;
+        let spec = parse(&file, &source)?;
+        let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let text = String::from_utf8_lossy(&source);
+        if spec.name != folder {
+            return Err(located(
+                &file,
+                &text,
+                &["name"],
+                format!(
+                    "the name `{}` differs from the folder name `{folder}`; rename one so they match",
+                    spec.name
+                ),
+            ));
+        }
+        validate(&file, &text, dir, &spec)?;
+        Ok(Scenario {
+            dir: dir.to_path_buf(),
+            source,
+            spec,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn spec_path(&self) -> PathBuf {
+        self.dir.join(SPEC_FILE)
+    }
+
+    pub fn subscenario(&self, id: &str) -> Option<&Subscenario> {
+        self.spec.subscenarios.iter().find(|s| s.id == id)
+    }
+
+    /// Parameters in force for a subscenario: the scenario's, with the
+    /// subscenario's added or replaced.
+    pub fn parameters_for(&self, sub: &Subscenario) -> BTreeMap<String, Dist> {
+        let mut params = self.spec.parameters.clone();
+        params.extend(sub.parameters.clone());
+        params
+    }
+}
+
+/// Parse YAML into a `Spec`, turning serde errors into located `SpecError`s.
+pub fn parse(file: &Path, source: &[u8]) -> Result<Spec, SpecError> {
+    let text = std::str::from_utf8(source).map_err(|e| SpecError {
+        file: file.to_path_buf(),
+        line: None,
+        column: None,
+        path: String::new(),
+        message: format!("the spec is not UTF-8 text ({e})"),
+    })?;
+    serde_yaml_ng::from_str::<Spec>(text).map_err(|e| {
+        let loc = e.location();
+        let raw = e.to_string();
+        // serde_yaml_ng prefixes the field path ("services.client: ...") and
+        // appends " at line L column C"; split both off.
+        let without_loc = match raw.rfind(" at line ") {
+            Some(i) if loc.is_some() => raw[..i].to_string(),
+            _ => raw.clone(),
+        };
+        let (path, message) = match without_loc.split_once(": ") {
+            Some((p, m)) if !p.contains(' ') => (p.to_string(), m.to_string()),
+            _ => (String::new(), without_loc),
+        };
+        SpecError {
+            file: file.to_path_buf(),
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            path,
+            message,
+        }
+    })
+}
+
+fn located(file: &Path, text: &str, path: &[&str], message: String) -> SpecError {
+    SpecError {
+        file: file.to_path_buf(),
+        line: locate(text, path),
+        column: None,
+        path: path.join("."),
+        message,
+    }
+}
+
+/// Find the line (1-based) of a field path in block-style YAML. Path items
+/// are mapping keys, or `[n]` for the n-th item of a sequence. Falls back to
+/// the deepest prefix found.
+pub fn locate(text: &str, path: &[&str]) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let meaningful = |l: &str| {
+        let t = l.trim_start();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    // (first line index of the block, its parent indent)
+    let mut start = 0usize;
+    let mut end = lines.len();
+    let mut parent_indent: Option<usize> = None;
+    let mut found: Option<usize> = None;
+    for item in path {
+        let mut hit = None;
+        if let Some(n) = item.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            let n: usize = n.parse().ok()?;
+            let mut seen = 0;
+            for (i, l) in lines.iter().enumerate().take(end).skip(start) {
+                if !meaningful(l) || parent_indent.is_some_and(|p| indent(l) <= p) {
+                    continue;
+                }
+                if l.trim_start().starts_with("- ") || l.trim() == "-" {
+                    if seen == n {
+                        hit = Some(i);
+                        break;
+                    }
+                    seen += 1;
+                }
+            }
+        } else {
+            for (i, l) in lines.iter().enumerate().take(end).skip(start) {
+                if !meaningful(l) {
+                    continue;
+                }
+                let t = l.trim_start().trim_start_matches("- ");
+                let key = t.split(':').next().unwrap_or("").trim().trim_matches('"');
+                if key == *item
+                    && t[key.len()..].trim_start_matches('"').starts_with(':')
+                    && parent_indent.is_none_or(|p| indent(l) > p)
+                {
+                    hit = Some(i);
+                    break;
+                }
+            }
+        }
+        let Some(i) = hit else { break };
+        found = Some(i + 1);
+        let own = indent(lines[i]);
+        parent_indent = Some(own);
+        start = i;
+        end = lines
+            .iter()
+            .enumerate()
+            .skip(i + 1)
+            .find(|(_, l)| meaningful(l) && indent(l) <= own && !l.trim_start().starts_with("- "))
+            .map(|(j, _)| j)
+            .unwrap_or(lines.len());
+        // a list item's own keys sit on the item's line
+        if item.starts_with('[') {
+            parent_indent = Some(own.saturating_sub(1));
+            end = lines
+                .iter()
+                .enumerate()
+                .skip(i + 1)
+                .find(|(_, l)| meaningful(l) && indent(l) <= own)
+                .map(|(j, _)| j)
+                .unwrap_or(lines.len());
+        }
+    }
+    found
+}
+
+fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), SpecError> {
+    let err = |path: &[&str], message: String| Err(located(file, text, path, message));
+
+    if !is_valid_name(&spec.name) {
+        return err(
+            &["name"],
+            "use lowercase letters, digits and '-', starting with a letter".into(),
+        );
+    }
+    match (spec.class, &spec.attack_category) {
+        (Class::Malicious, None) => {
+            return err(
+                &["class"],
+                "a malicious scenario needs `attack_category` (e.g. dos, brute-force, botnet)"
+                    .into(),
+            )
+        }
+        (Class::Benign, Some(_)) => {
+            return err(
+                &["attack_category"],
+                "only malicious scenarios have an attack category; remove it or set `class: malicious`".into(),
+            )
+        }
+        _ => {}
+    }
+    if spec.duration == 0 || spec.duration > 86_400 {
+        return err(&["duration"], "expected seconds between 1 and 86400".into());
+    }
+    for name in spec.parameters.keys() {
+        if !is_valid_param_name(name) {
+            return err(
+                &["parameters", name],
+                "parameter names use lowercase letters, digits and '_', starting with a letter"
+                    .into(),
+            );
+        }
+    }
+    if spec.services.is_empty() {
+        return err(&["services"], "a scenario needs at least one service".into());
+    }
+    if !spec.services.values().any(|s| s.workload) {
+        return err(
+            &["services"],
+            "mark at least one service `workload: true`: the run ends when the workloads exit"
+                .into(),
+        );
+    }
+    for (name, svc) in &spec.services {
+        let at = |field: &'static str| ["services", name.as_str(), field];
+        if !is_valid_name(name) || name.starts_with("capture-") {
+            return err(
+                &["services", name],
+                "service names use lowercase letters, digits and '-', start with a letter and do not start with `capture-` (reserved)".into(),
+            );
+        }
+        if !is_relative_inside(&svc.build) {
+            return err(
+                &at("build"),
+                "expected a folder relative to the scenario folder, without `..`".into(),
+            );
+        }
+        if !dir.join(&svc.build).join("Dockerfile").is_file() {
+            return err(
+                &at("build"),
+                format!(
+                    "no Dockerfile at {}; add one (FROM debian:bookworm-slim)",
+                    dir.join(&svc.build).join("Dockerfile").display()
+                ),
+            );
+        }
+        if !is_valid_name(&svc.role) {
+            return err(
+                &at("role"),
+                "expected a lowercase role such as client, server, attacker, victim, bot, c2"
+                    .into(),
+            );
+        }
+        for key in svc.environment.keys() {
+            if !is_env_name(key) {
+                return err(
+                    &["services", name, "environment", key],
+                    "environment names use letters, digits and '_' and do not start with a digit"
+                        .into(),
+                );
+            }
+        }
+        for (i, v) in svc.volumes.iter().enumerate() {
+            let idx = format!("[{i}]");
+            if !is_relative_inside(&v.source) {
+                return err(
+                    &["services", name, "volumes", &idx, "source"],
+                    "expected a path relative to the run directory (e.g. data/files), without `..`"
+                        .into(),
+                );
+            }
+            if !v.target.starts_with('/') || v.target.contains(':') {
+                return err(
+                    &["services", name, "volumes", &idx, "target"],
+                    "expected an absolute path in the container, without ':'".into(),
+                );
+            }
+        }
+        for dep in &svc.depends_on {
+            if !spec.services.contains_key(dep) || dep == name {
+                return err(
+                    &at("depends_on"),
+                    format!(
+                        "`{dep}` is not another service of this scenario (services: {})",
+                        spec.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+        }
+        for cap in &svc.cap_add {
+            if !ALLOWED_CAPS.contains(&cap.as_str()) {
+                return err(
+                    &at("cap_add"),
+                    format!(
+                        "capability `{cap}` is not allowed; allowed: {}",
+                        ALLOWED_CAPS.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    if spec.subscenarios.is_empty() {
+        return err(
+            &["subscenarios"],
+            "a scenario needs at least one subscenario".into(),
+        );
+    }
+    for (i, sub) in spec.subscenarios.iter().enumerate() {
+        let idx = format!("[{i}]");
+        let at = |field: &'static str| ["subscenarios", idx.as_str(), field];
+        if sub.id.is_empty()
+            || sub.id.len() > 16
+            || !sub.id.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return err(
+                &at("id"),
+                "expected a short id of letters and digits (e.g. 3)".into(),
+            );
+        }
+        if spec.subscenarios[..i].iter().any(|s| s.id == sub.id) {
+            return err(&at("id"), format!("id `{}` is used twice", sub.id));
+        }
+        if !is_valid_name(&sub.name) {
+            return err(
+                &at("name"),
+                "use lowercase letters, digits and '-' (e.g. get-one-file)".into(),
+            );
+        }
+        for pname in sub.parameters.keys() {
+            if !is_valid_param_name(pname) {
+                return err(
+                    &["subscenarios", &idx, "parameters", pname],
+                    "parameter names use lowercase letters, digits and '_', starting with a letter"
+                        .into(),
+                );
+            }
+        }
+        for svc in sub.environment.keys().chain(sub.command.keys()) {
+            if !spec.services.contains_key(svc) {
+                return err(
+                    &["subscenarios", &idx, svc],
+                    format!("`{svc}` is not a service of this scenario"),
+                );
+            }
+        }
+        if let Some(d) = sub.duration {
+            if d == 0 || d > 86_400 {
+                return err(&at("duration"), "expected seconds between 1 and 86400".into());
+            }
+        }
+    }
+    // Every template must refer only to parameters in force, so a typo fails
+    // at load time rather than in the middle of a run.
+    for (i, sub) in spec.subscenarios.iter().enumerate() {
+        let mut params: Vec<String> = spec.parameters.keys().cloned().collect();
+        params.extend(sub.parameters.keys().cloned());
+        let idx = format!("[{i}]");
+        for (name, svc) in &spec.services {
+            let command = sub.command.get(name).or(svc.command.as_ref());
+            let mut env = svc.environment.clone();
+            if let Some(extra) = sub.environment.get(name) {
+                env.extend(extra.clone());
+            }
+            let templates = env.values().chain(command.into_iter().flatten());
+            for t in templates {
+                if let Err(m) = crate::render::check_template(t, &params) {
+                    return err(
+                        &["services", name],
+                        format!("in subscenario {} ({}): template `{t}`: {m}", sub.id, idx),
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A relative path that stays inside its base: no root, no `..`, not empty.
+pub fn is_relative_inside(p: &str) -> bool {
+    use std::path::Component;
+    !p.is_empty()
+        && Path::new(p)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+/// All scenarios under a root folder, sorted by name. Folders without a
+/// spec are skipped; a broken spec is an error.
+pub fn load_all(root: &Path) -> Result<Vec<Scenario>, SpecError> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .map_err(|e| SpecError {
+            file: root.to_path_buf(),
+            line: None,
+            column: None,
+            path: String::new(),
+            message: format!("cannot read the scenarios folder: {e}"),
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(SPEC_FILE).is_file())
+        .collect();
+    dirs.sort();
+    dirs.iter().map(|d| Scenario::load(d)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_finds_nested_keys_and_list_items() {
+        let text = "name: x\nservices:\n  client:\n    build: c\n    role: client\n  server:\n    build: s\nsubscenarios:\n  - id: 1\n    name: a\n  - id: 2\n    name: b\n";
+        assert_eq!(locate(text, &["name"]), Some(1));
+        assert_eq!(locate(text, &["services", "server", "build"]), Some(7));
+        assert_eq!(locate(text, &["services", "client", "role"]), Some(5));
+        assert_eq!(locate(text, &["subscenarios", "[1]", "name"]), Some(12));
+        assert_eq!(locate(text, &["subscenarios", "[1]", "id"]), Some(11));
+        assert_eq!(locate(text, &["services", "nope"]), Some(2));
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_valid_name("ftp"));
+        assert!(is_valid_name("ssh-bruteforce"));
+        assert!(!is_valid_name("Ftp"));
+        assert!(!is_valid_name("-x"));
+        assert!(!is_valid_name("x-"));
+        assert!(!is_valid_name("a b"));
+        assert!(is_relative_inside("data/files"));
+        assert!(!is_relative_inside("../etc"));
+        assert!(!is_relative_inside("/etc"));
+        assert!(!is_relative_inside(""));
+    }
+}
