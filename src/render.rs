@@ -316,6 +316,7 @@ pub fn render(req: &Request) -> Result<Rendered> {
                     ("source", serde_json::json!(format!("./{}", v.source))),
                     ("target", serde_json::json!(v.target)),
                     ("read_only", serde_json::json!(v.read_only)),
+                    ("bind", serde_json::json!({"create_host_path": true})),
                 ])
             })
             .collect();

@@ -261,6 +261,21 @@ pub fn parse(file: &Path, source: &[u8]) -> Result<Spec, SpecError> {
             Some((p, m)) if !p.contains(' ') => (p.to_string(), m.to_string()),
             _ => (String::new(), without_loc),
         };
+        // A distribution's own check fails after its mapping is read, so
+        // serde reports the enclosing `parameters` map; find the entry.
+        if path.ends_with("parameters") {
+            if let Some((p, m)) = failing_parameter(text, &path) {
+                let segments = split_path(&p);
+                let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
+                return SpecError {
+                    file: file.to_path_buf(),
+                    line: locate(text, &refs),
+                    column: None,
+                    path: p,
+                    message: m,
+                };
+            }
+        }
         SpecError {
             file: file.to_path_buf(),
             line: loc.as_ref().map(|l| l.line()),
@@ -269,6 +284,47 @@ pub fn parse(file: &Path, source: &[u8]) -> Result<Spec, SpecError> {
             message,
         }
     })
+}
+
+/// `subscenarios[0].parameters` -> `["subscenarios", "[0]", "parameters"]`.
+fn split_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        match part.find('[') {
+            Some(i) => {
+                if i > 0 {
+                    out.push(part[..i].to_string());
+                }
+                out.extend(part[i..].split_inclusive(']').map(str::to_string));
+            }
+            None => out.push(part.to_string()),
+        }
+    }
+    out
+}
+
+/// The first entry of the parameters map at `path` that is not a valid
+/// distribution: its path and the reason.
+fn failing_parameter(text: &str, path: &str) -> Option<(String, String)> {
+    let mut v: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).ok()?;
+    for seg in split_path(path) {
+        v = match seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            Some(i) => v.get(i.parse::<usize>().ok()?)?.clone(),
+            None => v.get(seg.as_str())?.clone(),
+        };
+    }
+    for (k, dv) in v.as_mapping()? {
+        if let Err(e) = serde_yaml_ng::from_value::<Dist>(dv.clone()) {
+            let key = k.as_str().unwrap_or("?");
+            let msg = e.to_string();
+            let (inner, msg) = match msg.split_once(": ") {
+                Some((p, m)) if !p.contains(' ') => (format!(".{p}"), m.to_string()),
+                _ => (String::new(), msg),
+            };
+            return Some((format!("{path}.{key}{inner}"), msg));
+        }
+    }
+    None
 }
 
 fn located(file: &Path, text: &str, path: &[&str], message: String) -> SpecError {

@@ -1,0 +1,160 @@
+//! Every validation error names the file, the line and the field path, and
+//! says what is expected. No input makes the loader panic.
+
+use std::path::Path;
+
+use detgen::spec::Scenario;
+
+const GOOD: &str = r#"name: demo
+description: A demo.
+class: benign
+duration: 30
+parameters:
+  user: {dist: string, alphabet: lower, length: {dist: constant, value: 8}}
+services:
+  server:
+    build: node
+    role: server
+  client:
+    build: node
+    role: client
+    workload: true
+    depends_on: [server]
+    command: [echo, "{{ user }}"]
+subscenarios:
+  - id: "1"
+    name: one
+    description: The only one.
+"#;
+
+/// Write `spec` as scenario `demo` and load it.
+fn load(spec: &str) -> Result<Scenario, String> {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("demo");
+    std::fs::create_dir_all(dir.join("node")).unwrap();
+    std::fs::write(dir.join("node/Dockerfile"), "FROM debian:bookworm-slim\n").unwrap();
+    std::fs::write(dir.join("scenario.yaml"), spec).unwrap();
+    Scenario::load(&dir).map_err(|e| {
+        let msg = e.to_string();
+        // the message starts with the file path
+        assert!(
+            msg.starts_with(&dir.join("scenario.yaml").display().to_string()),
+            "{msg}"
+        );
+        msg.replace(&format!("{}/", Path::new(&dir).display()), "")
+    })
+}
+
+fn expect_error(spec: &str, want: &[&str]) {
+    let err = load(spec).expect_err("spec should be rejected");
+    for w in want {
+        assert!(err.contains(w), "error {err:?} lacks {w:?}");
+    }
+}
+
+#[test]
+fn good_spec_loads() {
+    let s = load(GOOD).unwrap();
+    assert_eq!(s.spec.services.len(), 2);
+}
+
+#[test]
+fn unknown_field_names_line_and_path() {
+    expect_error(
+        &GOOD.replace("    role: server\n", "    role: server\n    colour: red\n"),
+        &["scenario.yaml:", "services.server", "unknown field `colour`", ":11:"],
+    );
+}
+
+#[test]
+fn bad_distribution_value_names_line_and_path() {
+    expect_error(
+        &GOOD.replace("value: 8}}", "value: 8}}\n  n: {dist: exponential, mean: -3}"),
+        &["parameters.n", "`mean` must be greater than 0", ":7:"],
+    );
+}
+
+#[test]
+fn wrong_type_is_reported() {
+    expect_error(&GOOD.replace("duration: 30", "duration: soon"), &["duration", "invalid type", ":4:"]);
+}
+
+#[test]
+fn unknown_dependency() {
+    expect_error(
+        &GOOD.replace("depends_on: [server]", "depends_on: [db]"),
+        &["services.client.depends_on", "`db` is not another service", ":15"],
+    );
+}
+
+#[test]
+fn missing_workload() {
+    expect_error(&GOOD.replace("    workload: true\n", ""), &["services", "workload: true"]);
+}
+
+#[test]
+fn malicious_needs_category_and_benign_forbids_it() {
+    expect_error(&GOOD.replace("class: benign", "class: malicious"), &["class", "attack_category", ":3"]);
+    expect_error(
+        &GOOD.replace("class: benign", "class: benign\nattack_category: dos"),
+        &["attack_category", "only malicious"],
+    );
+}
+
+#[test]
+fn unknown_class() {
+    expect_error(&GOOD.replace("class: benign", "class: evil"), &["class", "unknown variant `evil`", ":3"]);
+}
+
+#[test]
+fn template_with_unknown_parameter() {
+    expect_error(&GOOD.replace("{{ user }}", "{{ usr }}"), &["services.client", "unknown parameter(s) usr"]);
+}
+
+#[test]
+fn volume_escaping_the_run_dir() {
+    expect_error(
+        &GOOD.replace(
+            "    role: server\n",
+            "    role: server\n    volumes: [{source: ../../etc, target: /x}]\n",
+        ),
+        &["services.server.volumes.[0].source", "without `..`"],
+    );
+}
+
+#[test]
+fn build_folder_without_dockerfile() {
+    expect_error(&GOOD.replace("build: node\n    role: server", "build: nope\n    role: server"), &["services.server.build", "no Dockerfile"]);
+}
+
+#[test]
+fn duplicate_subscenario_id() {
+    expect_error(
+        &format!("{GOOD}  - id: \"1\"\n    name: two\n    description: Again.\n"),
+        &["subscenarios.[1].id", "used twice", ":21"],
+    );
+}
+
+#[test]
+fn name_must_match_folder() {
+    expect_error(&GOOD.replace("name: demo", "name: other"), &["name", "folder name", ":1"]);
+}
+
+#[test]
+fn forbidden_capability() {
+    expect_error(
+        &GOOD.replace("    role: server\n", "    role: server\n    cap_add: [SYS_ADMIN]\n"),
+        &["services.server.cap_add", "SYS_ADMIN", "not allowed"],
+    );
+}
+
+#[test]
+fn garbage_never_panics() {
+    for junk in [
+        "", "\0\0", "- a\n- b", "name: [", "{{{{", "name: demo\nservices: 3", "\u{feff}name: demo",
+        "name: demo\ndescription: x\nclass: benign\nduration: 1\nservices: {}\nsubscenarios: []",
+        "name: demo\nparameters: {x: {dist: files, count: {dist: string, alphabet: ab, length: {dist: constant, value: 1}}, name_length: 1, size: 1}}",
+    ] {
+        assert!(load(junk).is_err(), "{junk:?} accepted");
+    }
+}
