@@ -340,6 +340,9 @@ pub fn render(req: &Request) -> Result<Rendered> {
             .iter()
             .map(|s| s.to_string())
             .chain([capture_file.clone()])
+            // IPv6 is off inside scenarios; this drops the host bridge's
+            // link-local chatter (MLD, router and neighbour solicitations).
+            .chain(["not".to_string(), "ip6".to_string()])
             .collect(),
             capture_name,
             capture_file,

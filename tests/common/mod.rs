@@ -75,3 +75,57 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// Fields of the packets of a pcap that match a display filter.
+pub fn tshark(pcap: &Path, filter: &str, fields: &[&str]) -> Vec<String> {
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-n", "-r"]).arg(pcap).args(["-Y", filter, "-T", "fields"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let o = cmd.output().expect("tshark is installed (scripts/setup-host.sh)");
+    assert!(o.status.success(), "tshark: {}", text(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Containers and networks that carry a detgen project label.
+pub fn leftovers(project: &str) -> Vec<String> {
+    let label = format!("label=org.detgen.project={project}");
+    let mut out = Vec::new();
+    for args in [
+        vec!["ps", "--all", "--quiet", "--filter", label.as_str()],
+        vec!["network", "ls", "--quiet", "--filter", label.as_str()],
+    ] {
+        let o = Command::new("docker").args(&args).output().unwrap();
+        out.extend(String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string));
+    }
+    out
+}
+
+/// `detgen run` one subscenario; returns the run directory. Each test
+/// passes its own seed so concurrent tests get distinct compose projects.
+pub fn run_scenario(out: &Path, scenario: &str, sub: &str, seed: u64, extra: &[&str]) -> PathBuf {
+    let seed = seed.to_string();
+    let mut args = vec![
+        "run", scenario, "--subscenario", sub, "--seed", &seed, "--out", out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = detgen(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    out.join(detgen::render::run_id(scenario, sub, 0))
+}
+
+pub fn manifest(run: &Path) -> detgen::manifest::Manifest {
+    detgen::manifest::Manifest::read(run).unwrap().1
+}
+
+/// TCP flags of the first TCP packet of a pcap, as tshark prints them.
+pub fn first_tcp_flags(pcap: &Path) -> String {
+    tshark(pcap, "tcp", &["tcp.flags.str"])
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
