@@ -31,26 +31,56 @@ pub struct Post {
 #[serde(try_from = "RawDist", into = "RawDist")]
 pub enum Dist {
     /// Always the same value.
-    Constant { value: Scalar },
+    Constant {
+        value: Scalar,
+    },
     /// Integer uniform on `[low, high]` (both inclusive).
-    UniformInt { low: i64, high: i64 },
+    UniformInt {
+        low: i64,
+        high: i64,
+    },
     /// Real uniform on `[low, high)`.
-    Uniform { low: f64, high: f64, post: Post },
-    Normal { mean: f64, std: f64, post: Post },
+    Uniform {
+        low: f64,
+        high: f64,
+        post: Post,
+    },
+    Normal {
+        mean: f64,
+        std: f64,
+        post: Post,
+    },
     /// Exponential with the given mean.
-    Exponential { mean: f64, post: Post },
+    Exponential {
+        mean: f64,
+        post: Post,
+    },
     /// Pareto with minimum `scale` and tail index `shape`.
-    Pareto { scale: f64, shape: f64, post: Post },
+    Pareto {
+        scale: f64,
+        shape: f64,
+        post: Post,
+    },
     /// |Cauchy(0, scale)|; give `max` to cap its heavy tail.
-    HalfCauchy { scale: f64, post: Post },
-    Weibull { scale: f64, shape: f64, post: Post },
+    HalfCauchy {
+        scale: f64,
+        post: Post,
+    },
+    Weibull {
+        scale: f64,
+        shape: f64,
+        post: Post,
+    },
     /// One of `values`, uniformly or by `weights`.
     Choice {
         values: Vec<Scalar>,
         weights: Option<Vec<f64>>,
     },
     /// Random characters from `alphabet`, with a drawn length.
-    String { alphabet: String, length: Box<Dist> },
+    String {
+        alphabet: String,
+        length: Box<Dist>,
+    },
     /// A set of files with drawn count, name lengths and sizes; render
     /// writes them under `data/<parameter>/`.
     Files {
@@ -225,7 +255,11 @@ impl TryFrom<RawDist> for Dist {
             max: f(r.max),
             integer: r.integer,
         };
-        for (name, v) in [("offset", f(r.offset)), ("min", f(r.min)), ("max", f(r.max))] {
+        for (name, v) in [
+            ("offset", f(r.offset)),
+            ("min", f(r.min)),
+            ("max", f(r.max)),
+        ] {
             if v.is_some_and(|v| !v.is_finite()) {
                 return Err(format!("`{name}` must be a finite number"));
             }
@@ -332,7 +366,11 @@ impl TryFrom<RawDist> for Dist {
                 if alphabet_chars(&alphabet).len() < 2 {
                     return Err(format!(
                         "`alphabet` must name a set ({}) or list at least two distinct characters",
-                        ALPHABETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                        ALPHABETS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 }
                 let length = r.length.expect("checked above");
@@ -345,7 +383,11 @@ impl TryFrom<RawDist> for Dist {
                     r.name_length.expect("checked above"),
                     r.size.expect("checked above"),
                 );
-                for (n, d) in [("count", &count), ("name_length", &name_length), ("size", &size)] {
+                for (n, d) in [
+                    ("count", &count),
+                    ("name_length", &name_length),
+                    ("size", &size),
+                ] {
                     numeric_only(n, d)?;
                 }
                 Dist::Files {
@@ -509,15 +551,33 @@ mod tests {
         let cases = [
             ("{dist: gamma, mean: 1}", "unknown distribution `gamma`"),
             ("{dist: exponential}", "needs `mean`"),
-            ("{dist: exponential, mean: -1}", "`mean` must be greater than 0"),
-            ("{dist: exponential, mean: 1, std: 2}", "`std` does not apply"),
+            (
+                "{dist: exponential, mean: -1}",
+                "`mean` must be greater than 0",
+            ),
+            (
+                "{dist: exponential, mean: 1, std: 2}",
+                "`std` does not apply",
+            ),
             ("{dist: uniform, low: 3, high: 3}", "must be less than"),
             ("{dist: uniform_int, low: 1.5, high: 3}", "must be integers"),
             ("{dist: choice, values: []}", "at least one value"),
-            ("{dist: choice, values: [a], weights: [1, 2]}", "`weights` has 2"),
-            ("{dist: string, alphabet: x, length: {dist: constant, value: 3}}", "alphabet"),
-            ("{dist: normal, mean: 0, std: 1, min: 5, max: 1}", "greater than `max`"),
-            ("{dist: normal, mean: 0, std: 1, colour: 1}", "unknown field `colour`"),
+            (
+                "{dist: choice, values: [a], weights: [1, 2]}",
+                "`weights` has 2",
+            ),
+            (
+                "{dist: string, alphabet: x, length: {dist: constant, value: 3}}",
+                "alphabet",
+            ),
+            (
+                "{dist: normal, mean: 0, std: 1, min: 5, max: 1}",
+                "greater than `max`",
+            ),
+            (
+                "{dist: normal, mean: 0, std: 1, colour: 1}",
+                "unknown field `colour`",
+            ),
             (
                 "{dist: string, alphabet: lower, length: {dist: constant, value: ab}}",
                 "must draw numbers",

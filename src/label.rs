@@ -85,7 +85,9 @@ pub fn rows(run_dirs: &[PathBuf]) -> Result<Vec<Vec<String>>> {
                 cap.linktype.clone(),
                 cap.packets.to_string(),
                 cap.bytes.to_string(),
-                cap.first_timestamp_us.map(format_micros).unwrap_or_default(),
+                cap.first_timestamp_us
+                    .map(format_micros)
+                    .unwrap_or_default(),
                 cap.last_timestamp_us.map(format_micros).unwrap_or_default(),
                 results.outcome.clone(),
                 m.run.root_seed.to_string(),
@@ -104,7 +106,12 @@ pub fn write_csv(out: &Path) -> Result<PathBuf> {
     let mut text = COLUMNS.join(",");
     text.push('\n');
     for row in rows(&dirs)? {
-        text.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        text.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         text.push('\n');
     }
     let path = out.join(LABELS_FILE);

@@ -158,7 +158,9 @@ fn dispatch(cli: Cli) -> Result<u8> {
 
 fn load(scenarios: &Path, name: &str) -> Result<Scenario> {
     if !detgen::spec::is_valid_name(name) {
-        return usage(format!("`{name}` is not a scenario name; see `detgen list`"));
+        return usage(format!(
+            "`{name}` is not a scenario name; see `detgen list`"
+        ));
     }
     let dir = scenarios.join(name);
     if !dir.join(detgen::spec::SPEC_FILE).is_file() {
@@ -240,12 +242,19 @@ fn render_runs(scenarios: &Path, args: &RenderArgs) -> Result<Vec<PathBuf>> {
         Some(s) => (s, SeedSource::Given),
         None => {
             let s = sample::entropy_seed();
-            eprintln!("detgen: root seed {s} (drawn from OS entropy; pass --seed {s} to reproduce)");
+            eprintln!(
+                "detgen: root seed {s} (drawn from OS entropy; pass --seed {s} to reproduce)"
+            );
             (s, SeedSource::Entropy)
         }
     };
     let subs: Vec<String> = if args.subscenario == "all" {
-        scenario.spec.subscenarios.iter().map(|s| s.id.clone()).collect()
+        scenario
+            .spec
+            .subscenarios
+            .iter()
+            .map(|s| s.id.clone())
+            .collect()
     } else if scenario.subscenario(&args.subscenario).is_some() {
         vec![args.subscenario.clone()]
     } else {
@@ -350,7 +359,9 @@ fn run_runs(scenarios: &Path, args: &RunArgs) -> Result<u8> {
     run::check_docker()?;
     let dirs = render_runs(scenarios, &args.render)?;
     let spinner = ProgressBar::new_spinner();
-    run::build_images(&dirs, |id| spinner.set_message(format!("building images for {id}")))?;
+    run::build_images(&dirs, |id| {
+        spinner.set_message(format!("building images for {id}"))
+    })?;
     spinner.finish_and_clear();
 
     let bar = ProgressBar::new(dirs.len() as u64).with_style(

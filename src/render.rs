@@ -108,7 +108,8 @@ fn environment() -> Environment<'static> {
     });
     for (name, text) in TEMPLATES {
         if name.ends_with(".j2") {
-            env.add_template(name, text).expect("embedded templates parse");
+            env.add_template(name, text)
+                .expect("embedded templates parse");
         }
     }
     env
@@ -187,9 +188,10 @@ pub fn render(req: &Request) -> Result<Rendered> {
     }
 
     let params = scenario.parameters_for(sub);
-    let drawn = sample::draw_all(&params, run_seed, &req.overrides)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let values: BTreeMap<&str, &Value> = drawn.iter().map(|(k, d)| (k.as_str(), &d.value)).collect();
+    let drawn =
+        sample::draw_all(&params, run_seed, &req.overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let values: BTreeMap<&str, &Value> =
+        drawn.iter().map(|(k, d)| (k.as_str(), &d.value)).collect();
 
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
 
@@ -217,7 +219,10 @@ pub fn render(req: &Request) -> Result<Rendered> {
         }
         let prefix = format!("{}/", svc.build.trim_end_matches('/'));
         let mut ctx_hash = Vec::new();
-        for (path, bytes) in scenario_files.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+        for (path, bytes) in scenario_files
+            .iter()
+            .filter(|(p, _)| p.starts_with(&prefix))
+        {
             let rel = &path[prefix.len()..];
             ctx_hash.extend_from_slice(rel.as_bytes());
             ctx_hash.push(0);
@@ -392,7 +397,10 @@ pub fn render(req: &Request) -> Result<Rendered> {
             .into_bytes())
     };
     let compose_ctx = minijinja::context! { services => services_ctx, ..ctx.clone() };
-    files.insert("compose.yaml".into(), render_tpl("compose.yaml.j2", &compose_ctx)?);
+    files.insert(
+        "compose.yaml".into(),
+        render_tpl("compose.yaml.j2", &compose_ctx)?,
+    );
     files.insert("run.sh".into(), render_tpl("run.sh.j2", &ctx)?);
     for name in spec.services.keys() {
         let c = minijinja::context! { service => name, ..ctx.clone() };
@@ -486,8 +494,8 @@ fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
                 entry.path().display()
             );
         }
-        let bytes =
-            std::fs::read(entry.path()).with_context(|| format!("reading {}", entry.path().display()))?;
+        let bytes = std::fs::read(entry.path())
+            .with_context(|| format!("reading {}", entry.path().display()))?;
         out.insert(rel, bytes);
     }
     Ok(out)

@@ -73,9 +73,8 @@ pub fn check_docker() -> Result<()> {
     docker(&sh, &["info", "--format", "{{.ServerVersion}}"]).context(
         "the Docker engine does not answer; start it (scripts/setup-host.sh installs and starts one)",
     )?;
-    docker(&sh, &["compose", "version"]).context(
-        "docker compose v2 is missing (scripts/setup-host.sh installs it)",
-    )?;
+    docker(&sh, &["compose", "version"])
+        .context("docker compose v2 is missing (scripts/setup-host.sh installs it)")?;
     Ok(())
 }
 

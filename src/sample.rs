@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
+use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use rand::distr::weighted::WeightedIndex;
 use rand_distr::{Cauchy, Exp, Normal, Pareto, Weibull};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -175,8 +175,14 @@ pub fn parse_override(dist: &Dist, text: &str) -> Result<Value, String> {
 
 fn scalar_like(example: &Scalar, text: &str) -> Value {
     match example {
-        Scalar::Int(_) => text.parse().map(Value::Int).unwrap_or(Value::Str(text.into())),
-        Scalar::Float(_) => text.parse().map(Value::Float).unwrap_or(Value::Str(text.into())),
+        Scalar::Int(_) => text
+            .parse()
+            .map(Value::Int)
+            .unwrap_or(Value::Str(text.into())),
+        Scalar::Float(_) => text
+            .parse()
+            .map(Value::Float)
+            .unwrap_or(Value::Str(text.into())),
         Scalar::Str(_) => Value::Str(text.into()),
     }
 }
@@ -218,7 +224,9 @@ pub fn draw(dist: &Dist, rng: &mut ChaCha20Rng) -> Value {
             p,
         ),
         Dist::Exponential { mean, post: p } => post(
-            Exp::new(1.0 / mean).expect("validated: mean > 0").sample(rng),
+            Exp::new(1.0 / mean)
+                .expect("validated: mean > 0")
+                .sample(rng),
             p,
         ),
         Dist::Pareto {
@@ -344,7 +352,10 @@ mod tests {
     fn mean_var(xs: &[f64]) -> (f64, f64) {
         let n = xs.len() as f64;
         let m = xs.iter().sum::<f64>() / n;
-        (m, xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0))
+        (
+            m,
+            xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0),
+        )
     }
 
     #[test]
@@ -407,7 +418,10 @@ mod tests {
         let xs = floats(&dist("{dist: pareto, scale: 1, shape: 3}"), n);
         let (m, _) = mean_var(&xs);
         close(m, 1.5, 0.03, "pareto mean");
-        assert!(xs.iter().all(|x| *x >= 1.0), "pareto has nothing below its scale");
+        assert!(
+            xs.iter().all(|x| *x >= 1.0),
+            "pareto has nothing below its scale"
+        );
         // Weibull(scale 2, shape 1) is exponential with mean 2
         let (m, _) = mean_var(&floats(&dist("{dist: weibull, scale: 2, shape: 1}"), n));
         close(m, 2.0, 0.03, "weibull mean");
@@ -470,7 +484,10 @@ mod tests {
     #[test]
     fn overrides_are_typed_and_recorded() {
         let mut params = BTreeMap::new();
-        params.insert("n".to_string(), dist("{dist: uniform_int, low: 1, high: 3}"));
+        params.insert(
+            "n".to_string(),
+            dist("{dist: uniform_int, low: 1, high: 3}"),
+        );
         params.insert(
             "pw".to_string(),
             dist("{dist: string, alphabet: lower, length: {dist: constant, value: 5}}"),
@@ -483,9 +500,13 @@ mod tests {
         assert_eq!(d["n"].source, Source::Set);
         assert_eq!(d["pw"].value, Value::Str("it's $(rm -rf /)".into()));
         set.insert("n".to_string(), "many".to_string());
-        assert!(draw_all(&params, 1, &set).unwrap_err().contains("expected an integer"));
+        assert!(draw_all(&params, 1, &set)
+            .unwrap_err()
+            .contains("expected an integer"));
         let mut unknown = BTreeMap::new();
         unknown.insert("nope".to_string(), "1".to_string());
-        assert!(draw_all(&params, 1, &unknown).unwrap_err().contains("no parameter `nope`"));
+        assert!(draw_all(&params, 1, &unknown)
+            .unwrap_err()
+            .contains("no parameter `nope`"));
     }
 }

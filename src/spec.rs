@@ -429,12 +429,11 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                     .into(),
             )
         }
-        (Class::Benign, Some(_)) => {
-            return err(
-                &["attack_category"],
-                "only malicious scenarios have an attack category; remove it or set `class: malicious`".into(),
-            )
-        }
+        (Class::Benign, Some(_)) => return err(
+            &["attack_category"],
+            "only malicious scenarios have an attack category; remove it or set `class: malicious`"
+                .into(),
+        ),
         _ => {}
     }
     if spec.duration == 0 || spec.duration > 86_400 {
@@ -450,7 +449,10 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
         }
     }
     if spec.services.is_empty() {
-        return err(&["services"], "a scenario needs at least one service".into());
+        return err(
+            &["services"],
+            "a scenario needs at least one service".into(),
+        );
     }
     if !spec.services.values().any(|s| s.workload) {
         return err(
@@ -583,7 +585,10 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
         }
         if let Some(d) = sub.duration {
             if d == 0 || d > 86_400 {
-                return err(&at("duration"), "expected seconds between 1 and 86400".into());
+                return err(
+                    &at("duration"),
+                    "expected seconds between 1 and 86400".into(),
+                );
             }
         }
     }

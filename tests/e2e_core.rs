@@ -21,7 +21,9 @@ fn ping_run_captures_every_echo_on_both_ends() {
     let results = m.results.as_ref().expect("results recorded");
     assert_eq!(results.outcome, "completed");
     assert_eq!(results.exit_codes["client"], 0);
-    let Value::Int(count) = m.parameters["count"].value else { panic!() };
+    let Value::Int(count) = m.parameters["count"].value else {
+        panic!()
+    };
     for side in ["client", "server"] {
         let pcap = run.join(format!("pcap/{side}.pcap"));
         let cap = &results.captures[side];
@@ -29,9 +31,16 @@ fn ping_run_captures_every_echo_on_both_ends() {
         assert_eq!(cap.sha256, detgen::manifest::sha256_file(&pcap).unwrap());
         let requests = tshark(&pcap, "icmp.type == 8", &["icmp.seq"]);
         let replies = tshark(&pcap, "icmp.type == 0", &["icmp.seq"]);
-        assert_eq!(requests.len() as i64, count, "{side}: every request captured");
+        assert_eq!(
+            requests.len() as i64,
+            count,
+            "{side}: every request captured"
+        );
         assert_eq!(replies.len() as i64, count, "{side}: every reply captured");
-        assert_eq!(requests[0], "1", "{side}: the first echo request is in the pcap");
+        assert_eq!(
+            requests[0], "1",
+            "{side}: the first echo request is in the pcap"
+        );
         // no IPv6 chatter
         assert!(tshark(&pcap, "ipv6", &["frame.number"]).is_empty());
     }
@@ -56,14 +65,29 @@ fn duration_bounds_a_run_and_teardown_follows() {
         "ping",
         "1",
         102,
-        &["--set", "count=1000", "--set", "interval=0.2", "--duration", "4"],
+        &[
+            "--set",
+            "count=1000",
+            "--set",
+            "interval=0.2",
+            "--duration",
+            "4",
+        ],
     );
     assert!(start.elapsed() < Duration::from_secs(60));
     let m = manifest(&run);
     let results = m.results.unwrap();
     assert_eq!(results.outcome, "timeout");
-    let requests = tshark(&run.join("pcap/client.pcap"), "icmp.type == 8", &["icmp.seq"]);
-    assert!((5..100).contains(&requests.len()), "{} requests", requests.len());
+    let requests = tshark(
+        &run.join("pcap/client.pcap"),
+        "icmp.type == 8",
+        &["icmp.seq"],
+    );
+    assert!(
+        (5..100).contains(&requests.len()),
+        "{} requests",
+        requests.len()
+    );
     assert!(leftovers(&m.run.project).is_empty());
 }
 
@@ -75,7 +99,15 @@ fn sigterm_tears_down_and_leaves_no_containers() {
     let out = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_detgen"))
         .args(["--scenarios", scenarios().to_str().unwrap()])
-        .args(["run", "ping", "--seed", "103", "--set", "count=1000", "--out"])
+        .args([
+            "run",
+            "ping",
+            "--seed",
+            "103",
+            "--set",
+            "count=1000",
+            "--out",
+        ])
         .arg(out.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -91,7 +123,12 @@ fn sigterm_tears_down_and_leaves_no_containers() {
             let o = Command::new("docker")
                 .args(["ps", "--quiet", "--filter"])
                 .arg(format!("label=org.detgen.project={project}"))
-                .args(["--filter", "label=org.detgen.service=client", "--filter", "label=org.detgen.role=client"])
+                .args([
+                    "--filter",
+                    "label=org.detgen.service=client",
+                    "--filter",
+                    "label=org.detgen.role=client",
+                ])
                 .output()
                 .unwrap();
             if !o.stdout.is_empty() {
@@ -101,7 +138,11 @@ fn sigterm_tears_down_and_leaves_no_containers() {
         std::thread::sleep(Duration::from_millis(200));
     };
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     assert!(leftovers(&project).is_empty(), "{:?}", leftovers(&project));
@@ -113,13 +154,26 @@ fn run_script_works_without_detgen() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let o = detgen(&["render", "ping", "--seed", "104", "--set", "count=4", "--out", out.path().to_str().unwrap()]);
+    let o = detgen(&[
+        "render",
+        "ping",
+        "--seed",
+        "104",
+        "--set",
+        "count=4",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let run = out.path().join("ping-1-0");
     let o = Command::new("sh").arg(run.join("run.sh")).output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
     for side in ["client", "server"] {
-        let requests = tshark(&run.join(format!("pcap/{side}.pcap")), "icmp.type == 8", &["icmp.seq"]);
+        let requests = tshark(
+            &run.join(format!("pcap/{side}.pcap")),
+            "icmp.type == 8",
+            &["icmp.seq"],
+        );
         assert_eq!(requests.len(), 4, "{side}");
     }
     assert!(leftovers(&manifest(&run).run.project).is_empty());
@@ -132,8 +186,19 @@ fn concurrent_runs_get_their_own_networks() {
     }
     let out = tempfile::tempdir().unwrap();
     let o = detgen(&[
-        "run", "ping", "--seed", "105", "--runs", "3", "--jobs", "3", "--set", "count=5",
-        "--out", out.path().to_str().unwrap(), "--json",
+        "run",
+        "ping",
+        "--seed",
+        "105",
+        "--runs",
+        "3",
+        "--jobs",
+        "3",
+        "--set",
+        "count=5",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--json",
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

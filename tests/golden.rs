@@ -68,7 +68,10 @@ fn every_golden_compose_file_passes_docker_compose_config() {
     if !docker_required("docker compose config") {
         return;
     }
-    assert!(compose_available(), "docker compose v2 is needed (scripts/setup-host.sh)");
+    assert!(
+        compose_available(),
+        "docker compose v2 is needed (scripts/setup-host.sh)"
+    );
     for dir in golden_runs() {
         let o = Command::new("docker")
             .args(["compose", "config", "-q"])

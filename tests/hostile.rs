@@ -54,13 +54,23 @@ fn hostile_values_reach_compose_verbatim() {
     if !docker_required("docker compose config") {
         return;
     }
-    assert!(compose_available(), "docker compose v2 is needed (scripts/setup-host.sh)");
+    assert!(
+        compose_available(),
+        "docker compose v2 is needed (scripts/setup-host.sh)"
+    );
     let root = scenario_root();
     for (i, value) in HOSTILE.iter().enumerate() {
         let out = root.path().join(format!("out{i}"));
         let o = Command::new(env!("CARGO_BIN_EXE_detgen"))
             .args(["--scenarios", root.path().to_str().unwrap()])
-            .args(["render", "hostile", "--seed", "1", "--out", out.to_str().unwrap()])
+            .args([
+                "render",
+                "hostile",
+                "--seed",
+                "1",
+                "--out",
+                out.to_str().unwrap(),
+            ])
             .arg("--set")
             .arg(format!("word={value}"))
             .output()
@@ -72,7 +82,10 @@ fn hostile_values_reach_compose_verbatim() {
         let client = &cfg["services"]["client"];
         let unescape = |v: &serde_json::Value| v.as_str().unwrap().replace("$$", "$");
         assert_eq!(unescape(&client["environment"]["WORD"]), *value);
-        assert_eq!(unescape(&client["environment"]["BOTH"]), format!("<{value}>"));
+        assert_eq!(
+            unescape(&client["environment"]["BOTH"]),
+            format!("<{value}>")
+        );
         assert_eq!(unescape(&client["command"][4]), *value);
         // the rendered YAML parses on its own, too
         let yaml: serde_yaml_ng::Value =
@@ -86,7 +99,11 @@ fn hostile_values_reach_compose_verbatim() {
             .unwrap();
         assert!(o.status.success(), "{value:?}: {}", text(&o));
         for script in ["run.sh", "netem/client.sh"] {
-            let o = Command::new("sh").arg("-n").arg(run.join(script)).output().unwrap();
+            let o = Command::new("sh")
+                .arg("-n")
+                .arg(run.join(script))
+                .output()
+                .unwrap();
             assert!(o.status.success(), "{script}: {}", text(&o));
         }
     }
@@ -115,11 +132,22 @@ fn hostile_values_reach_the_container_verbatim() {
         return;
     }
     let root = scenario_root();
-    for (i, value) in HOSTILE.iter().enumerate().filter(|(i, _)| [1, 2, 3, 5].contains(i)) {
+    for (i, value) in HOSTILE
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| [1, 2, 3, 5].contains(i))
+    {
         let out = root.path().join(format!("run{i}"));
         let o = Command::new(env!("CARGO_BIN_EXE_detgen"))
             .args(["--scenarios", root.path().to_str().unwrap()])
-            .args(["run", "hostile", "--seed", "1", "--out", out.to_str().unwrap()])
+            .args([
+                "run",
+                "hostile",
+                "--seed",
+                "1",
+                "--out",
+                out.to_str().unwrap(),
+            ])
             .arg("--set")
             .arg(format!("word={value}"))
             .output()

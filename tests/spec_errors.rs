@@ -62,39 +62,60 @@ fn good_spec_loads() {
 fn unknown_field_names_line_and_path() {
     expect_error(
         &GOOD.replace("    role: server\n", "    role: server\n    colour: red\n"),
-        &["scenario.yaml:", "services.server", "unknown field `colour`", ":11:"],
+        &[
+            "scenario.yaml:",
+            "services.server",
+            "unknown field `colour`",
+            ":11:",
+        ],
     );
 }
 
 #[test]
 fn bad_distribution_value_names_line_and_path() {
     expect_error(
-        &GOOD.replace("value: 8}}", "value: 8}}\n  n: {dist: exponential, mean: -3}"),
+        &GOOD.replace(
+            "value: 8}}",
+            "value: 8}}\n  n: {dist: exponential, mean: -3}",
+        ),
         &["parameters.n", "`mean` must be greater than 0", ":7:"],
     );
 }
 
 #[test]
 fn wrong_type_is_reported() {
-    expect_error(&GOOD.replace("duration: 30", "duration: soon"), &["duration", "invalid type", ":4:"]);
+    expect_error(
+        &GOOD.replace("duration: 30", "duration: soon"),
+        &["duration", "invalid type", ":4:"],
+    );
 }
 
 #[test]
 fn unknown_dependency() {
     expect_error(
         &GOOD.replace("depends_on: [server]", "depends_on: [db]"),
-        &["services.client.depends_on", "`db` is not another service", ":15"],
+        &[
+            "services.client.depends_on",
+            "`db` is not another service",
+            ":15",
+        ],
     );
 }
 
 #[test]
 fn missing_workload() {
-    expect_error(&GOOD.replace("    workload: true\n", ""), &["services", "workload: true"]);
+    expect_error(
+        &GOOD.replace("    workload: true\n", ""),
+        &["services", "workload: true"],
+    );
 }
 
 #[test]
 fn malicious_needs_category_and_benign_forbids_it() {
-    expect_error(&GOOD.replace("class: benign", "class: malicious"), &["class", "attack_category", ":3"]);
+    expect_error(
+        &GOOD.replace("class: benign", "class: malicious"),
+        &["class", "attack_category", ":3"],
+    );
     expect_error(
         &GOOD.replace("class: benign", "class: benign\nattack_category: dos"),
         &["attack_category", "only malicious"],
@@ -103,12 +124,18 @@ fn malicious_needs_category_and_benign_forbids_it() {
 
 #[test]
 fn unknown_class() {
-    expect_error(&GOOD.replace("class: benign", "class: evil"), &["class", "unknown variant `evil`", ":3"]);
+    expect_error(
+        &GOOD.replace("class: benign", "class: evil"),
+        &["class", "unknown variant `evil`", ":3"],
+    );
 }
 
 #[test]
 fn template_with_unknown_parameter() {
-    expect_error(&GOOD.replace("{{ user }}", "{{ usr }}"), &["services.client", "unknown parameter(s) usr"]);
+    expect_error(
+        &GOOD.replace("{{ user }}", "{{ usr }}"),
+        &["services.client", "unknown parameter(s) usr"],
+    );
 }
 
 #[test]
@@ -124,7 +151,13 @@ fn volume_escaping_the_run_dir() {
 
 #[test]
 fn build_folder_without_dockerfile() {
-    expect_error(&GOOD.replace("build: node\n    role: server", "build: nope\n    role: server"), &["services.server.build", "no Dockerfile"]);
+    expect_error(
+        &GOOD.replace(
+            "build: node\n    role: server",
+            "build: nope\n    role: server",
+        ),
+        &["services.server.build", "no Dockerfile"],
+    );
 }
 
 #[test]
@@ -137,13 +170,19 @@ fn duplicate_subscenario_id() {
 
 #[test]
 fn name_must_match_folder() {
-    expect_error(&GOOD.replace("name: demo", "name: other"), &["name", "folder name", ":1"]);
+    expect_error(
+        &GOOD.replace("name: demo", "name: other"),
+        &["name", "folder name", ":1"],
+    );
 }
 
 #[test]
 fn forbidden_capability() {
     expect_error(
-        &GOOD.replace("    role: server\n", "    role: server\n    cap_add: [SYS_ADMIN]\n"),
+        &GOOD.replace(
+            "    role: server\n",
+            "    role: server\n    cap_add: [SYS_ADMIN]\n",
+        ),
         &["services.server.cap_add", "SYS_ADMIN", "not allowed"],
     );
 }

@@ -5,7 +5,14 @@ mod common;
 use common::*;
 
 fn render(out: &std::path::Path, extra: &[&str]) {
-    let mut args = vec!["render", "ping", "--seed", "7", "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "render",
+        "ping",
+        "--seed",
+        "7",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let o = detgen(&args);
     assert!(o.status.success(), "{}", text(&o));
@@ -71,10 +78,21 @@ fn verify_catches_manifest_edits_missing_and_unexpected_files() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["kind"].as_str().unwrap().into(), d["path"].as_str().unwrap().into()))
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().into(),
+                d["path"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    assert!(kinds.contains(&("missing".into(), "netem/server.sh".into())), "{kinds:?}");
-    assert!(kinds.contains(&("unexpected".into(), "extra.txt".into())), "{kinds:?}");
+    assert!(
+        kinds.contains(&("missing".into(), "netem/server.sh".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("unexpected".into(), "extra.txt".into())),
+        "{kinds:?}"
+    );
 }
 
 #[test]
@@ -94,7 +112,14 @@ fn set_values_are_recorded_and_reproduced() {
 fn existing_output_is_never_overwritten_without_force() {
     let out = tempfile::tempdir().unwrap();
     render(out.path(), &[]);
-    let o = detgen(&["render", "ping", "--seed", "8", "--out", out.path().to_str().unwrap()]);
+    let o = detgen(&[
+        "render",
+        "ping",
+        "--seed",
+        "8",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
     render(out.path(), &["--force"]);
@@ -105,13 +130,39 @@ fn usage_errors_exit_2_with_a_hint() {
     let out = tempfile::tempdir().unwrap();
     let o = detgen(&["render", "nosuch", "--out", out.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("known: "), "{}", text(&o));
-    let o = detgen(&["render", "ping", "--subscenario", "9", "--out", out.path().to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("known: "),
+        "{}",
+        text(&o)
+    );
+    let o = detgen(&[
+        "render",
+        "ping",
+        "--subscenario",
+        "9",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("it has: 1"), "{}", text(&o));
-    let o = detgen(&["render", "ping", "--set", "nope=1", "--out", out.path().to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("it has: 1"),
+        "{}",
+        text(&o)
+    );
+    let o = detgen(&[
+        "render",
+        "ping",
+        "--set",
+        "nope=1",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no parameter `nope`"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no parameter `nope`"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -137,7 +188,12 @@ fn list_shows_scenarios_as_json() {
     let o = detgen(&["list", "--json"]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let ping = v.as_array().unwrap().iter().find(|s| s["name"] == "ping").unwrap();
+    let ping = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "ping")
+        .unwrap();
     assert_eq!(ping["class"], "benign");
     assert_eq!(ping["subscenarios"].as_array().unwrap().len(), 1);
 }

@@ -79,11 +79,15 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// Fields of the packets of a pcap that match a display filter.
 pub fn tshark(pcap: &Path, filter: &str, fields: &[&str]) -> Vec<String> {
     let mut cmd = Command::new("tshark");
-    cmd.args(["-n", "-r"]).arg(pcap).args(["-Y", filter, "-T", "fields"]);
+    cmd.args(["-n", "-r"])
+        .arg(pcap)
+        .args(["-Y", filter, "-T", "fields"]);
     for f in fields {
         cmd.args(["-e", f]);
     }
-    let o = cmd.output().expect("tshark is installed (scripts/setup-host.sh)");
+    let o = cmd
+        .output()
+        .expect("tshark is installed (scripts/setup-host.sh)");
     assert!(o.status.success(), "tshark: {}", text(&o));
     String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -100,7 +104,11 @@ pub fn leftovers(project: &str) -> Vec<String> {
         vec!["network", "ls", "--quiet", "--filter", label.as_str()],
     ] {
         let o = Command::new("docker").args(&args).output().unwrap();
-        out.extend(String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string));
+        out.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(str::to_string),
+        );
     }
     out
 }
@@ -110,7 +118,14 @@ pub fn leftovers(project: &str) -> Vec<String> {
 pub fn run_scenario(out: &Path, scenario: &str, sub: &str, seed: u64, extra: &[&str]) -> PathBuf {
     let seed = seed.to_string();
     let mut args = vec![
-        "run", scenario, "--subscenario", sub, "--seed", &seed, "--out", out.to_str().unwrap(),
+        "run",
+        scenario,
+        "--subscenario",
+        sub,
+        "--seed",
+        &seed,
+        "--out",
+        out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
     let o = detgen(&args);
