@@ -359,6 +359,7 @@ fn run_runs(scenarios: &Path, args: &RunArgs) -> Result<u8> {
     run::check_docker()?;
     let dirs = render_runs(scenarios, &args.render)?;
     let spinner = ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     run::build_images(&dirs, |id| {
         spinner.set_message(format!("building images for {id}"))
     })?;
