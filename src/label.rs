@@ -96,7 +96,18 @@ pub fn rows(run_dirs: &[PathBuf]) -> Result<Vec<Vec<String>>> {
             ]);
         }
     }
-    rows.sort();
+    // runs in natural order: ftp-2-0 before ftp-10-0
+    rows.sort_by_cached_key(|r| {
+        let key: Vec<(u8, u64, String)> = r[0]
+            .split('-')
+            .chain([r[6].as_str()])
+            .map(|part| match part.parse::<u64>() {
+                Ok(n) => (0, n, String::new()),
+                Err(_) => (1, 0, part.to_string()),
+            })
+            .collect();
+        key
+    });
     Ok(rows)
 }
 

@@ -354,6 +354,21 @@ fn verify_runs(scenarios: &Path, paths: &[PathBuf], json: bool) -> Result<u8> {
     Ok(if drift { exit::DRIFT } else { 0 })
 }
 
+/// The outcome of a run, with any workload that exited non-zero on its own.
+fn describe(res: &detgen::manifest::RunResults) -> String {
+    let bad: Vec<String> = res
+        .exit_codes
+        .iter()
+        .filter(|(_, c)| **c != 0)
+        .map(|(s, c)| format!("{s} exited {c}"))
+        .collect();
+    if res.outcome == "completed" && !bad.is_empty() {
+        format!("FAILED ({}; see logs/)", bad.join(", "))
+    } else {
+        res.outcome.clone()
+    }
+}
+
 fn run_runs(scenarios: &Path, args: &RunArgs) -> Result<u8> {
     run::install_signal_handler()?;
     run::check_docker()?;
@@ -374,7 +389,7 @@ fn run_runs(scenarios: &Path, args: &RunArgs) -> Result<u8> {
     let results = run::execute_all(&dirs, args.jobs as usize, |dir, r| {
         let name = dir.file_name().unwrap_or_default().to_string_lossy();
         match r {
-            Ok(res) => bar.set_message(format!("{name}: {}", res.outcome)),
+            Ok(res) => bar.set_message(format!("{name}: {}", describe(res))),
             Err(e) => bar.println(format!("detgen: {name} failed: {e:#}")),
         }
         bar.inc(1);
@@ -409,7 +424,7 @@ fn run_runs(scenarios: &Path, args: &RunArgs) -> Result<u8> {
                 Ok(res) => println!(
                     "{}  {}  {}",
                     d.display(),
-                    res.outcome,
+                    describe(res),
                     res.captures
                         .iter()
                         .map(|(s, c)| format!("{s}:{}pkts", c.packets))

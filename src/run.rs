@@ -221,6 +221,7 @@ pub fn execute(run_dir: &Path) -> Result<RunResults> {
             }
         }
         stopped?;
+        save_logs(&sh, run_dir, &services)?;
         let mut captures = BTreeMap::new();
         for (name, svc) in &manifest.services {
             if !svc.captured {
@@ -260,6 +261,17 @@ pub fn execute(run_dir: &Path) -> Result<RunResults> {
     std::fs::write(&tmp, manifest.to_text_with_results())?;
     std::fs::rename(&tmp, run_dir.join(MANIFEST_FILE))?;
     Ok(results)
+}
+
+/// Keep each service's output in `logs/<service>.log`: the first place to
+/// look when a workload fails.
+fn save_logs(sh: &Shell, run_dir: &Path, services: &[String]) -> Result<()> {
+    std::fs::create_dir_all(run_dir.join("logs"))?;
+    for s in services {
+        let log = compose(sh, &["logs", "--no-color", "--timestamps", s])?;
+        std::fs::write(run_dir.join(format!("logs/{s}.log")), log)?;
+    }
+    Ok(())
 }
 
 fn teardown(sh: &Shell, services: &[String]) -> Result<()> {

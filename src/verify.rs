@@ -16,7 +16,7 @@ use crate::sample::{Source, Value};
 use crate::spec::Scenario;
 
 /// Folders of a run directory that `detgen run` fills, not `render`.
-pub const RUN_OUTPUT_DIRS: &[&str] = &["pcap", "capture"];
+pub const RUN_OUTPUT_DIRS: &[&str] = &["pcap", "capture", "logs"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Drift {

@@ -137,10 +137,14 @@ pub fn manifest(run: &Path) -> detgen::manifest::Manifest {
     detgen::manifest::Manifest::read(run).unwrap().1
 }
 
-/// TCP flags of the first TCP packet of a pcap, as tshark prints them.
-pub fn first_tcp_flags(pcap: &Path) -> String {
-    tshark(pcap, "tcp", &["tcp.flags.str"])
+/// Whether the first TCP packet of a pcap is a bare SYN (the handshake's
+/// first packet), as tshark dissects it.
+pub fn first_tcp_is_syn(pcap: &Path) -> bool {
+    let first = tshark(pcap, "tcp", &["tcp.flags.syn", "tcp.flags.ack"])
         .into_iter()
         .next()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let set = |v: &str| v == "1" || v == "True";
+    let f: Vec<&str> = first.split('\t').collect();
+    f.len() == 2 && set(f[0]) && !set(f[1])
 }
