@@ -347,7 +347,14 @@ pub fn render(req: &Request) -> Result<Rendered> {
             .chain([capture_file.clone()])
             // IPv6 is off inside scenarios; this drops the host bridge's
             // link-local chatter (MLD, router and neighbour solicitations).
-            .chain(["not".to_string(), "ip6".to_string()])
+            // IGMP reports from the bridge are host noise, too.
+            .chain([
+                "not".to_string(),
+                "ip6".to_string(),
+                "and".to_string(),
+                "not".to_string(),
+                "igmp".to_string(),
+            ])
             .collect(),
             capture_name,
             capture_file,
