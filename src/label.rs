@@ -113,7 +113,7 @@ pub fn rows(run_dirs: &[PathBuf]) -> Result<Vec<Vec<String>>> {
 
 /// Write `labels.csv` in `out` over every run directory found there.
 pub fn write_csv(out: &Path) -> Result<PathBuf> {
-    let dirs = crate::verify::run_dirs(out)?;
+    let dirs = crate::manifest::run_dirs(out)?;
     let mut text = COLUMNS.join(",");
     text.push('\n');
     for row in rows(&dirs)? {

@@ -316,7 +316,7 @@ fn print_runs(dirs: &[PathBuf], json: bool) {
 fn verify_runs(scenarios: &Path, paths: &[PathBuf], json: bool) -> Result<u8> {
     let mut reports = Vec::new();
     for p in paths {
-        let dirs = verify::run_dirs(p)?;
+        let dirs = detgen::manifest::run_dirs(p)?;
         if dirs.is_empty() {
             return usage(format!(
                 "{}: no manifest.yaml here or in its subfolders",

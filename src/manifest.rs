@@ -6,7 +6,7 @@
 //! reproducible. Later stages read nothing else from earlier ones.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -199,4 +199,19 @@ impl Manifest {
             .map(|(n, _)| n.as_str())
             .collect()
     }
+}
+
+/// Run directories at or under `path`: `path` itself when it holds a
+/// manifest, else its immediate subfolders that do.
+pub fn run_dirs(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if path.join(MANIFEST_FILE).is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(MANIFEST_FILE).is_file())
+        .collect();
+    dirs.sort();
+    Ok(dirs)
 }

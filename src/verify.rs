@@ -176,18 +176,3 @@ fn unified_diff(rel: &str, expected: &[u8], actual: &[u8]) -> String {
         _ => format!("binary file {rel} differs\n"),
     }
 }
-
-/// Run directories at or under `path`: `path` itself when it holds a
-/// manifest, else its immediate subfolders that do.
-pub fn run_dirs(path: &Path) -> Result<Vec<PathBuf>> {
-    if path.join(MANIFEST_FILE).is_file() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join(MANIFEST_FILE).is_file())
-        .collect();
-    dirs.sort();
-    Ok(dirs)
-}

@@ -8,9 +8,10 @@ mod common;
 use std::process::Command;
 
 use common::*;
+use detgen::manifest::run_dirs;
 use detgen::render::run_id;
 use detgen::spec::load_all;
-use detgen::verify::{run_dirs, verify};
+use detgen::verify::verify;
 
 fn golden_runs() -> Vec<std::path::PathBuf> {
     let mut all = Vec::new();
