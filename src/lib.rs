@@ -12,6 +12,7 @@ pub mod run;
 pub mod sample;
 pub mod spec;
 pub mod verify;
+pub mod wan;
 
 use std::path::PathBuf;
 

@@ -20,13 +20,15 @@ mod exit {
     pub const USAGE: u8 = 2;
     pub const DRIFT: u8 = 3;
     pub const RUN_FAILED: u8 = 4;
+    pub const UNSUPPORTED: u8 = 5;
     pub const INTERRUPTED: u8 = 130;
 }
 
 /// Generate labelled network-traffic datasets from declarative Docker scenarios.
 ///
 /// Exit codes: 0 success; 1 runtime error (Docker, I/O); 2 usage or spec
-/// error; 3 `verify` found drift; 4 a run failed; 130 interrupted.
+/// error; 3 `verify` found drift; 4 a run failed; 5 the host cannot emulate
+/// the WAN asked for (no netem, no --wan-fallback); 130 interrupted.
 #[derive(Parser)]
 #[command(name = "detgen", version, about, long_about)]
 struct Cli {
@@ -83,6 +85,16 @@ struct RenderArgs {
     /// Fix a parameter instead of drawing it (repeatable): NAME=VALUE.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+    /// WAN profile for every captured service, replacing the scenario's
+    /// default: `off`, a preset (lan, paper-primary, paper-secondary,
+    /// original, dsl, mobile, intercontinental, satellite) or a profile of
+    /// the scenario. Per-service settings in the spec still apply.
+    #[arg(long, value_name = "PROFILE|off")]
+    wan: Option<String>,
+    /// Load the host's CPUs during each run with stress-ng (worker count
+    /// drawn per run and recorded).
+    #[arg(long)]
+    host_load: bool,
     /// Upper bound on each run's length in seconds [default: the spec's].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     duration: Option<u64>,
@@ -104,6 +116,11 @@ struct RunArgs {
     /// Runs executed concurrently.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     jobs: u32,
+    /// On a kernel without netem, apply only the drawn rate limits (tbf)
+    /// and loss (iptables statistic) and record the rest as not applied,
+    /// instead of refusing (exit 5).
+    #[arg(long)]
+    wan_fallback: bool,
 }
 
 fn main() -> ExitCode {
@@ -113,6 +130,8 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = if e.downcast_ref::<run::Interrupted>().is_some() {
                 exit::INTERRUPTED
+            } else if e.downcast_ref::<run::wan::Unsupported>().is_some() {
+                exit::UNSUPPORTED
             } else if e.downcast_ref::<SpecError>().is_some() || e.downcast_ref::<Usage>().is_some()
             {
                 exit::USAGE
@@ -238,6 +257,15 @@ fn parse_sets(sets: &[String]) -> Result<BTreeMap<String, String>> {
 fn render_runs(scenarios: &Path, args: &RenderArgs) -> Result<Vec<PathBuf>> {
     let scenario = load(scenarios, &args.scenario)?;
     let overrides = parse_sets(&args.set)?;
+    if let Some(w) = &args.wan {
+        let known = render::wan_profile_names(&scenario);
+        if w != detgen::wan::OFF && !known.contains(w) {
+            return usage(format!(
+                "--wan {w}: no such WAN profile; use off or one of: {}",
+                known.join(", ")
+            ));
+        }
+    }
     let (root_seed, seed_source) = match args.seed {
         Some(s) => (s, SeedSource::Given),
         None => {
@@ -282,6 +310,8 @@ fn render_runs(scenarios: &Path, args: &RenderArgs) -> Result<Vec<PathBuf>> {
                 index,
                 overrides: overrides.clone(),
                 duration: args.duration,
+                wan: args.wan.clone(),
+                host_load: args.host_load,
             })
             .map_err(|e| Usage(format!("{e:#}")))?;
             let dir = args.out.join(&r.run_id);
@@ -373,6 +403,11 @@ fn run_runs(scenarios: &Path, args: &RunArgs) -> Result<u8> {
     run::install_signal_handler()?;
     run::check_docker()?;
     let dirs = render_runs(scenarios, &args.render)?;
+    let opts = run::Options {
+        wan_fallback: args.wan_fallback,
+    };
+    // Refuse before building anything if the kernel cannot shape the links.
+    run::wan_mode(&dirs, opts)?;
     let spinner = ProgressBar::new_spinner();
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     run::build_images(&dirs, |id| {
@@ -386,7 +421,7 @@ fn run_runs(scenarios: &Path, args: &RunArgs) -> Result<u8> {
             .progress_chars("=> "),
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(500));
-    let results = run::execute_all(&dirs, args.jobs as usize, |dir, r| {
+    let results = run::execute_all(&dirs, args.jobs as usize, opts, |dir, r| {
         let name = dir.file_name().unwrap_or_default().to_string_lossy();
         match r {
             Ok(res) => bar.set_message(format!("{name}: {}", describe(res))),

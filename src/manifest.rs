@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::sample::Drawn;
 use crate::spec::Class;
+use crate::wan::{Link, Profile, Side};
 
 pub const MANIFEST_FILE: &str = "manifest.yaml";
 
@@ -35,14 +36,62 @@ pub struct Manifest {
     /// Image of the tcpdump sidecars.
     pub capture_image: String,
     pub parameters: BTreeMap<String, Drawn>,
-    /// WAN emulation profile; `off` until WAN profiles exist.
-    pub wan: String,
+    /// WAN emulation: the profiles in force and every drawn link setting.
+    pub wan: WanRecord,
+    /// CPU load on the host during the run, if asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_load: Option<HostLoadRecord>,
     pub inputs: Inputs,
     /// sha256 of every rendered file except this manifest, by relative path.
     pub outputs: BTreeMap<String, String>,
     /// Appended by `detgen run` below `RESULTS_MARKER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<RunResults>,
+}
+
+/// The WAN emulation of a run as rendered: what was drawn, not yet what was
+/// applied (that is `results.wan`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WanRecord {
+    /// `--wan` as given at render time; it replaced the spec's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested: Option<String>,
+    /// The default profile in force for captured services (`off`, a preset
+    /// or a profile of the scenario).
+    pub profile: String,
+    /// Definitions of the profiles used, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, Profile>,
+    /// Every shaped service, with its drawn links.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, WanService>,
+}
+
+impl WanRecord {
+    pub fn is_on(&self) -> bool {
+        !self.services.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WanService {
+    pub profile: String,
+    /// The script that applies and removes it.
+    pub script: String,
+    /// Drawn settings per shaped direction (`egress`, `ingress`).
+    pub links: BTreeMap<Side, Link>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostLoadRecord {
+    /// CPU hogs (`stress-ng --cpu N`) running beside the scenario.
+    pub workers: u32,
+    /// How `workers` was drawn.
+    pub distribution: String,
+    pub image: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,6 +164,42 @@ pub struct RunResults {
     /// Exit code of each workload service.
     pub exit_codes: BTreeMap<String, i64>,
     pub captures: BTreeMap<String, CaptureRecord>,
+    /// What the netem scripts applied, when the run had WAN emulation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wan: Option<WanResults>,
+}
+
+/// What WAN emulation was applied, as the netem scripts reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WanResults {
+    /// `netem`, or `fallback` (rate and loss only, on a kernel without netem).
+    pub mode: String,
+    /// The host kernel (`uname -r`).
+    pub kernel: String,
+    /// Per service and direction: settings applied, with their values.
+    pub applied: BTreeMap<String, BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
+    /// Per service and direction: drawn settings not applied, with why.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_applied: BTreeMap<String, BTreeMap<String, BTreeMap<String, NotApplied>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotApplied {
+    pub value: serde_json::Value,
+    pub reason: String,
+}
+
+/// A reported setting: a number where it reads as one.
+pub fn setting_value(text: &str) -> serde_json::Value {
+    match text.parse::<i64>() {
+        Ok(i) => i.into(),
+        Err(_) => match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => f.into(),
+            _ => text.into(),
+        },
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

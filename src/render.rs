@@ -15,11 +15,12 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::manifest::{
-    sha256_hex, Inputs, Manifest, NetworkRecord, RunRecord, SeedSource, ServiceRecord,
-    SubscenarioRecord, MANIFEST_FILE,
+    sha256_hex, HostLoadRecord, Inputs, Manifest, NetworkRecord, RunRecord, SeedSource,
+    ServiceRecord, SubscenarioRecord, WanRecord, WanService, MANIFEST_FILE,
 };
 use crate::sample::{self, Value};
 use crate::spec::{Scenario, Subscenario};
+use crate::wan::{self, Link, Side};
 
 /// Templates shared by every scenario, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -33,6 +34,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "capture/Dockerfile",
         include_str!("../templates/capture/Dockerfile"),
     ),
+    (
+        "load/Dockerfile",
+        include_str!("../templates/load/Dockerfile"),
+    ),
+    (wan::PRESETS_FILE, wan::PRESETS_YAML),
 ];
 
 /// What to render.
@@ -47,6 +53,10 @@ pub struct Request<'a> {
     pub overrides: BTreeMap<String, String>,
     /// Replaces the spec's duration when given.
     pub duration: Option<u64>,
+    /// `--wan PROFILE|off`: replaces the spec's default WAN profile.
+    pub wan: Option<String>,
+    /// `--host-load`: run CPU hogs beside the scenario.
+    pub host_load: bool,
 }
 
 /// The files of one run, by path relative to the run directory.
@@ -250,6 +260,32 @@ pub fn render(req: &Request) -> Result<Rendered> {
         }
     }
 
+    let wan_record = draw_wan(req, run_seed)?;
+    let mut tables: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for svc in wan_record.services.values() {
+        for link in svc.links.values() {
+            if let Some(name) = link.table_name() {
+                let text =
+                    wan::table_text(link.distribution, link.weibull_shape.unwrap_or(1.0), &name);
+                tables.insert(format!("netem/dist/{name}.dist"), text.into_bytes());
+            }
+        }
+    }
+    files.extend(tables);
+
+    let host_load = if req.host_load {
+        let dockerfile = template("load/Dockerfile").as_bytes().to_vec();
+        let image = format!("detgen/load:{}", &sha256_hex(&dockerfile)[..12]);
+        files.insert("images/load/Dockerfile".into(), dockerfile);
+        Some(HostLoadRecord {
+            workers: sample::draw_load_workers(run_seed),
+            distribution: "floor(exponential(mean 2) + 2), at most 16".into(),
+            image,
+        })
+    } else {
+        None
+    };
+
     let (subnet, gateway, host_base) = subnet_for(&project);
     let venv = value_environment();
     let eval = |t: &str, what: &str| -> Result<String> {
@@ -403,15 +439,46 @@ pub fn render(req: &Request) -> Result<Rendered> {
             .with_context(|| format!("rendering template {name}"))?
             .into_bytes())
     };
-    let compose_ctx = minijinja::context! { services => services_ctx, ..ctx.clone() };
+    let load_ctx = host_load.as_ref().map(|h| {
+        let mut labels = common_labels("host-load", "host-load");
+        labels.insert("org.detgen.role".into(), "load".into());
+        minijinja::context! {
+            image => h.image,
+            build => "./images/load",
+            command => ["stress-ng".to_string(), "--cpu".into(), h.workers.to_string(),
+                "--timeout".into(), format!("{duration}s")],
+            labels,
+        }
+    });
+    let compose_ctx =
+        minijinja::context! { services => services_ctx, host_load => load_ctx, ..ctx.clone() };
     files.insert(
         "compose.yaml".into(),
         render_tpl("compose.yaml.j2", &compose_ctx)?,
     );
-    files.insert("run.sh".into(), render_tpl("run.sh.j2", &ctx)?);
-    for name in spec.services.keys() {
-        let c = minijinja::context! { service => name, ..ctx.clone() };
-        files.insert(format!("netem/{name}.sh"), render_tpl("netem.sh.j2", &c)?);
+    let captures: Vec<String> = spec
+        .services
+        .iter()
+        .filter(|(_, s)| s.capture)
+        .map(|(n, _)| format!("capture-{n}"))
+        .collect();
+    let shaped: Vec<&str> = wan_record.services.keys().map(String::as_str).collect();
+    let run_ctx = minijinja::context! { captures, shaped, ..ctx.clone() };
+    files.insert("run.sh".into(), render_tpl("run.sh.j2", &run_ctx)?);
+    for (name, ws) in &wan_record.services {
+        let links: Vec<LinkCtx> = ws
+            .links
+            .iter()
+            .map(|(side, l)| LinkCtx::new(*side, l))
+            .collect();
+        let c = minijinja::context! {
+            service => name,
+            capture_name => format!("capture-{name}"),
+            profile => ws.profile,
+            links,
+            ..ctx.clone()
+        };
+        files.insert(ws.script.clone(), render_tpl("netem.sh.j2", &c)?);
     }
 
     let manifest = Manifest {
@@ -437,7 +504,8 @@ pub fn render(req: &Request) -> Result<Rendered> {
         services: records,
         capture_image: capture_image.clone(),
         parameters: drawn,
-        wan: "off".into(),
+        wan: wan_record,
+        host_load,
         inputs,
         outputs: files
             .iter()
@@ -454,6 +522,105 @@ pub fn render(req: &Request) -> Result<Rendered> {
         manifest,
         files,
     })
+}
+
+/// Pick each captured service's WAN profile (per-service setting, else
+/// `--wan`, else the spec's default) and draw its links.
+fn draw_wan(req: &Request, run_seed: u64) -> Result<WanRecord> {
+    let spec = &req.scenario.spec;
+    let presets = wan::presets();
+    let lookup = |name: &str| spec.wan.profiles.get(name).or_else(|| presets.get(name));
+    let default = req
+        .wan
+        .clone()
+        .or_else(|| spec.wan.profile.clone())
+        .unwrap_or_else(|| wan::OFF.to_string());
+    if default != wan::OFF && lookup(&default).is_none() {
+        bail!(
+            "unknown WAN profile `{default}`; known: off, {}",
+            wan_profile_names(req.scenario).join(", ")
+        );
+    }
+    let mut record = WanRecord {
+        requested: req.wan.clone(),
+        profile: default.clone(),
+        profiles: BTreeMap::new(),
+        services: BTreeMap::new(),
+    };
+    for (name, svc) in &spec.services {
+        let chosen = spec.wan.services.get(name).unwrap_or(&default);
+        if chosen == wan::OFF || !svc.capture {
+            continue;
+        }
+        let profile = lookup(chosen).expect("validated: known profile");
+        let links = profile
+            .direction
+            .sides()
+            .iter()
+            .map(|&side| (side, sample::draw_link(profile, run_seed, name, side)))
+            .collect();
+        record.profiles.insert(chosen.clone(), profile.clone());
+        record.services.insert(
+            name.clone(),
+            WanService {
+                profile: chosen.clone(),
+                script: format!("netem/{name}.sh"),
+                links,
+            },
+        );
+    }
+    Ok(record)
+}
+
+/// The WAN profiles a scenario can use: the presets and its own.
+pub fn wan_profile_names(scenario: &Scenario) -> Vec<String> {
+    let mut names: Vec<String> = wan::presets().into_keys().collect();
+    names.extend(scenario.spec.wan.profiles.keys().cloned());
+    names
+}
+
+/// What the netem script template needs of one direction.
+#[derive(Serialize)]
+struct LinkCtx {
+    side: &'static str,
+    /// Empty when netem has nothing to do.
+    netem_args: Vec<String>,
+    tbf_args: Option<Vec<String>>,
+    loss_probability: Option<String>,
+    chain: &'static str,
+    parent_chain: &'static str,
+    settings: Vec<(&'static str, String)>,
+    fallback_applied: Vec<(&'static str, String)>,
+    fallback_skipped: Vec<(&'static str, String)>,
+    seed: String,
+}
+
+impl LinkCtx {
+    fn new(side: Side, l: &Link) -> LinkCtx {
+        let (fallback_applied, fallback_skipped) = l.fallback_split();
+        LinkCtx {
+            side: side.name(),
+            netem_args: if l.is_noop() {
+                Vec::new()
+            } else {
+                l.netem_args()
+            },
+            tbf_args: l.tbf_args(),
+            loss_probability: l.loss_probability(),
+            chain: match side {
+                Side::Egress => "DETGEN-WAN-EGRESS",
+                Side::Ingress => "DETGEN-WAN-INGRESS",
+            },
+            parent_chain: match side {
+                Side::Egress => "OUTPUT",
+                Side::Ingress => "INPUT",
+            },
+            settings: l.settings(),
+            fallback_applied,
+            fallback_skipped,
+            seed: l.seed.to_string(),
+        }
+    }
 }
 
 /// A name usable in image tags and folder names.

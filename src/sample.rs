@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::dist::{alphabet_chars, Dist, Post, Scalar};
+use crate::wan::{self, Field, Link, Profile, Shape, Side};
 
 /// A drawn (or user-set) parameter value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -298,6 +299,63 @@ pub fn draw(dist: &Dist, rng: &mut ChaCha20Rng) -> Value {
             Value::Files(files)
         }
     }
+}
+
+/// Draw one direction of a service's WAN link from a profile. Each field
+/// has its own stream (`wan/<service>/<side>/<field>`), so adding a field
+/// to a profile changes no other field's value.
+pub fn draw_link(profile: &Profile, run_seed: u64, service: &str, side: Side) -> Link {
+    let purpose = |field: &str| format!("wan/{service}/{}/{field}", side.name());
+    let number = |field: &str, f: Option<&Field>| -> f64 {
+        match f {
+            None => 0.0,
+            Some(f) => match draw(&f.dist(), &mut stream(run_seed, &purpose(field))) {
+                Value::Int(i) => i as f64,
+                Value::Float(x) if x.is_finite() => x,
+                _ => 0.0,
+            },
+        }
+    };
+    let distribution = match draw(
+        &profile.distribution.dist(),
+        &mut stream(run_seed, &purpose("distribution")),
+    ) {
+        Value::Str(s) => Shape::parse(&s).expect("validated: a known shape"),
+        other => unreachable!("validated: shapes are names, drew {other:?}"),
+    };
+    let weibull_shape = (distribution == Shape::Weibull).then(|| {
+        let k = number("weibull_shape", profile.weibull_shape.as_ref());
+        (k.clamp(0.3, 10.0) * 100.0).round() / 100.0
+    });
+    let rate = number("rate_kbit", profile.rate_kbit.as_ref());
+    Link {
+        distribution,
+        delay_ms: wan::round_ms(number("delay_ms", profile.delay_ms.as_ref())),
+        jitter_ms: wan::round_ms(number("jitter_ms", profile.jitter_ms.as_ref())),
+        correlation_pct: wan::round_pct(number(
+            "correlation_pct",
+            profile.correlation_pct.as_ref(),
+        )),
+        weibull_shape,
+        loss_pct: wan::round_pct(number("loss_pct", profile.loss_pct.as_ref())),
+        corrupt_pct: wan::round_pct(number("corrupt_pct", profile.corrupt_pct.as_ref())),
+        duplicate_pct: wan::round_pct(number("duplicate_pct", profile.duplicate_pct.as_ref())),
+        reorder_pct: wan::round_pct(number("reorder_pct", profile.reorder_pct.as_ref())),
+        rate_kbit: profile
+            .rate_kbit
+            .as_ref()
+            .map(|_| rate.round().clamp(8.0, 100_000_000.0) as u64),
+        seed: stream(run_seed, &purpose("seed")).random::<u32>() as u64,
+    }
+}
+
+/// The number of CPU hogs of a run's host load, as the original drew it:
+/// floor(Exp(mean 2) + 2), at most 16.
+pub fn draw_load_workers(run_seed: u64) -> u32 {
+    let x: f64 = Exp::new(0.5)
+        .expect("rate > 0")
+        .sample(&mut stream(run_seed, "host-load/workers"));
+    ((x + 2.0).floor() as u32).min(16)
 }
 
 /// A numeric draw as a count in `[0, max]`.

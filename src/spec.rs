@@ -43,6 +43,26 @@ pub struct Spec {
     pub parameters: BTreeMap<String, Dist>,
     pub services: BTreeMap<String, Service>,
     pub subscenarios: Vec<Subscenario>,
+    /// WAN emulation defaults; off unless set. `--wan` replaces `profile`.
+    #[serde(default)]
+    pub wan: WanSpec,
+}
+
+/// A scenario's WAN emulation: which profile shapes each captured service.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WanSpec {
+    /// Profile for every captured service: `off`, a preset or one of
+    /// `profiles` (default `off`).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Per-service profile, replacing `profile` (and `--wan`) for that
+    /// service; e.g. `server: off` for a server next to its clients.
+    #[serde(default)]
+    pub services: BTreeMap<String, String>,
+    /// Profiles of this scenario, beside the built-in presets.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, crate::wan::Profile>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -463,10 +483,10 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
     }
     for (name, svc) in &spec.services {
         let at = |field: &'static str| ["services", name.as_str(), field];
-        if !is_valid_name(name) || name.starts_with("capture-") {
+        if !is_valid_name(name) || name.starts_with("capture-") || name == "host-load" {
             return err(
                 &["services", name],
-                "service names use lowercase letters, digits and '-', start with a letter and do not start with `capture-` (reserved)".into(),
+                "service names use lowercase letters, digits and '-', start with a letter and are neither `host-load` nor start with `capture-` (reserved)".into(),
             );
         }
         if !is_relative_inside(&svc.build) {
@@ -592,6 +612,7 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
             }
         }
     }
+    validate_wan(file, text, spec)?;
     // Every template must refer only to parameters in force, so a typo fails
     // at load time rather than in the middle of a run.
     for (i, sub) in spec.subscenarios.iter().enumerate() {
@@ -613,6 +634,63 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                     );
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+fn validate_wan(file: &Path, text: &str, spec: &Spec) -> Result<(), SpecError> {
+    let err = |path: &[&str], message: String| Err(located(file, text, path, message));
+    let presets = crate::wan::presets();
+    let wan = &spec.wan;
+    for (name, profile) in &wan.profiles {
+        if !is_valid_name(name) || name == crate::wan::OFF || presets.contains_key(name) {
+            return err(
+                &["wan", "profiles", name],
+                format!(
+                    "profile names use lowercase letters, digits and '-' and are neither `off` nor a preset ({})",
+                    presets.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        if let Err((field, message)) = crate::wan::check_profile(profile) {
+            return err(&["wan", "profiles", name, &field], message);
+        }
+    }
+    let known =
+        |p: &str| p == crate::wan::OFF || presets.contains_key(p) || wan.profiles.contains_key(p);
+    let choices = || {
+        let mut all = vec![crate::wan::OFF.to_string()];
+        all.extend(presets.keys().cloned());
+        all.extend(wan.profiles.keys().cloned());
+        all.join(", ")
+    };
+    if let Some(p) = &wan.profile {
+        if !known(p) {
+            return err(
+                &["wan", "profile"],
+                format!("unknown WAN profile `{p}`; known: {}", choices()),
+            );
+        }
+    }
+    for (svc, p) in &wan.services {
+        let Some(service) = spec.services.get(svc) else {
+            return err(
+                &["wan", "services", svc],
+                format!("`{svc}` is not a service of this scenario"),
+            );
+        };
+        if !known(p) {
+            return err(
+                &["wan", "services", svc],
+                format!("unknown WAN profile `{p}`; known: {}", choices()),
+            );
+        }
+        if p != crate::wan::OFF && !service.capture {
+            return err(
+                &["wan", "services", svc],
+                "WAN emulation is applied in the namespace the capture sidecar owns; this service has `capture: false`, so set `off` here or capture it".into(),
+            );
         }
     }
     Ok(())

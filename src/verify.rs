@@ -79,6 +79,8 @@ pub fn verify(run_dir: &Path, scenarios_root: &Path) -> Result<Report> {
         index: manifest.run.index,
         overrides,
         duration: Some(manifest.run.duration),
+        wan: manifest.wan.requested.clone(),
+        host_load: manifest.host_load.is_some(),
     })?;
 
     let changed_inputs = manifest

@@ -69,7 +69,7 @@ fn verify_catches_manifest_edits_missing_and_unexpected_files() {
     assert_eq!(report[0]["drift"][0]["path"], "manifest.yaml");
     std::fs::write(&manifest, text_before).unwrap();
 
-    std::fs::remove_file(run.join("netem/server.sh")).unwrap();
+    std::fs::remove_file(run.join("run.sh")).unwrap();
     std::fs::write(run.join("extra.txt"), "x").unwrap();
     let o = detgen(&["verify", out.path().to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
@@ -86,7 +86,7 @@ fn verify_catches_manifest_edits_missing_and_unexpected_files() {
         })
         .collect();
     assert!(
-        kinds.contains(&("missing".into(), "netem/server.sh".into())),
+        kinds.contains(&("missing".into(), "run.sh".into())),
         "{kinds:?}"
     );
     assert!(
@@ -196,4 +196,34 @@ fn list_shows_scenarios_as_json() {
         .unwrap();
     assert_eq!(ping["class"], "benign");
     assert_eq!(ping["subscenarios"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn wan_profile_choice_is_recorded_and_reproduced() {
+    let out = tempfile::tempdir().unwrap();
+    render(out.path(), &["--wan", "paper-secondary"]);
+    let run = out.path().join("ping-1-0");
+    let m = std::fs::read_to_string(run.join("manifest.yaml")).unwrap();
+    assert!(m.contains("requested: paper-secondary"), "{m}");
+    assert!(run.join("netem/server.sh").is_file() && run.join("netem/client.sh").is_file());
+    let o = detgen(&["verify", run.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    // a hand edit of a drawn delay is drift in the manifest and the script
+    let edited = m.replacen("delay_ms: ", "delay_ms: 1", 1);
+    std::fs::write(run.join("manifest.yaml"), edited).unwrap();
+    let o = detgen(&["verify", run.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+
+    let o = detgen(&[
+        "render",
+        "ping",
+        "--seed",
+        "1",
+        "--wan",
+        "nowhere",
+        "--out",
+        out.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("paper-primary"), "{}", text(&o));
 }
