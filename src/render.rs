@@ -587,8 +587,6 @@ struct LinkCtx {
     netem_args: Vec<String>,
     tbf_args: Option<Vec<String>>,
     loss_probability: Option<String>,
-    chain: &'static str,
-    parent_chain: &'static str,
     settings: Vec<(&'static str, String)>,
     fallback_applied: Vec<(&'static str, String)>,
     fallback_skipped: Vec<(&'static str, String)>,
@@ -607,14 +605,6 @@ impl LinkCtx {
             },
             tbf_args: l.tbf_args(),
             loss_probability: l.loss_probability(),
-            chain: match side {
-                Side::Egress => "DETGEN-WAN-EGRESS",
-                Side::Ingress => "DETGEN-WAN-INGRESS",
-            },
-            parent_chain: match side {
-                Side::Egress => "OUTPUT",
-                Side::Ingress => "INPUT",
-            },
             settings: l.settings(),
             fallback_applied,
             fallback_skipped,

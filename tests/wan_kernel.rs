@@ -231,10 +231,17 @@ fn fallback_applies_what_it_reports_and_removes_everything() {
         assert!(egress.contains("qdisc ingress ffff:"), "{egress}");
         let ifb = show(&pair, &["tc", "qdisc", "show", "dev", "detgen-ifb"]);
         assert!(ifb.contains("qdisc tbf 1: root"), "{ifb}");
+        let mangle = show(&pair, &["iptables", "-w", "-t", "mangle", "-S"]);
+        assert!(
+            mangle.contains("-A OUTPUT -j DETGEN-WAN-EGRESS"),
+            "{mangle}"
+        );
+        assert!(mangle.contains("--mode random --probability"), "{mangle}");
         let rules = show(&pair, &["iptables", "-w", "-S"]);
-        assert!(rules.contains("-A OUTPUT -j DETGEN-WAN-EGRESS"), "{rules}");
         assert!(rules.contains("-A INPUT -j DETGEN-WAN-INGRESS"), "{rules}");
         assert!(rules.contains("--mode random --probability"), "{rules}");
+        let routing = show(&pair, &["ip", "rule", "show"]);
+        assert!(routing.contains("fwmark 0xd37 lookup 3370"), "{routing}");
     }
     // The reported rates are the drawn ones in the manifest.
     let manifest: serde_yaml_ng::Value =
@@ -256,8 +263,14 @@ fn fallback_applies_what_it_reports_and_removes_everything() {
     );
     let links = show(&pair, &["ip", "link", "show"]);
     assert!(!links.contains("detgen-ifb"), "{links}");
-    let rules = show(&pair, &["iptables", "-w", "-S"]);
-    assert!(!rules.contains("DETGEN"), "{rules}");
+    for table in ["filter", "mangle"] {
+        let rules = show(&pair, &["iptables", "-w", "-t", table, "-S"]);
+        assert!(!rules.contains("DETGEN"), "{rules}");
+    }
+    let routing = show(&pair, &["ip", "rule", "show"]);
+    assert!(!routing.contains("0xd37"), "{routing}");
+    let table = show(&pair, &["ip", "route", "show", "table", "3370"]);
+    assert!(table.trim().is_empty(), "{table}");
 }
 
 /// How tc prints a rate given in kbit/s (e.g. 33893 -> 33893Kbit, 40000 ->

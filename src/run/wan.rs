@@ -71,7 +71,9 @@ fn attempt(sh: &Shell, ns: &str, args: &[&str]) -> Result<(), String> {
 pub fn probe() -> Result<Probe> {
     let sh = Shell::new()?;
     let kernel = cmd!(sh, "uname -r").quiet().read().unwrap_or_default();
-    let ns = format!("detgen-probe-{}", std::process::id());
+    static PROBES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let ns = format!("detgen-probe-{}-{n}", std::process::id());
     cmd!(sh, "ip netns add {ns}")
         .quiet()
         .ignore_stderr()
