@@ -214,3 +214,24 @@ fn concurrent_runs_get_their_own_networks() {
     let labels = std::fs::read_to_string(out.path().join("labels.csv")).unwrap();
     assert_eq!(labels.lines().count(), 1 + 3 * 2);
 }
+
+#[test]
+fn host_load_runs_the_drawn_number_of_cpu_hogs() {
+    if !docker_required("host load") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let run = run_scenario(out.path(), "ping", "1", 105, &["--host-load"]);
+    let m = manifest(&run);
+    let load = m.host_load.as_ref().expect("host_load recorded");
+    assert!((2..=16).contains(&load.workers), "{load:?}");
+    let compose = std::fs::read_to_string(run.join("compose.yaml")).unwrap();
+    assert!(compose.contains("network_mode: none"), "{compose}");
+    let log = std::fs::read_to_string(run.join("logs/host-load.log")).unwrap();
+    assert!(
+        log.contains(&format!("dispatching hogs: {} cpu", load.workers)),
+        "{log}"
+    );
+    assert_eq!(m.results.as_ref().unwrap().outcome, "completed");
+    assert!(leftovers(&m.run.project).is_empty());
+}

@@ -266,7 +266,11 @@ pub fn execute(run_dir: &Path, opts: Options) -> Result<RunResults> {
             }
         }
         stopped?;
-        save_logs(&sh, run_dir, &services)?;
+        let mut logged = services.clone();
+        if manifest.host_load.is_some() {
+            logged.push("host-load".to_string());
+        }
+        save_logs(&sh, run_dir, &logged)?;
         let mut captures = BTreeMap::new();
         for (name, svc) in &manifest.services {
             if !svc.captured {
