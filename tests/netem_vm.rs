@@ -42,17 +42,37 @@ static VM: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Render wanlab with `profile`, run its client script in the VM.
 fn measure(out: &Path, profile: &str, count: usize) -> (Vec<(Side, Link)>, Measured) {
+    measure_run(
+        out,
+        &repo().join("tests/fixtures/scenarios"),
+        "wanlab",
+        "2",
+        profile,
+        count,
+    )
+}
+
+/// Render one run of a scenario with `profile`, run its client's netem
+/// script in the VM.
+fn measure_run(
+    out: &Path,
+    scenarios: &Path,
+    scenario: &str,
+    sub: &str,
+    profile: &str,
+    count: usize,
+) -> (Vec<(Side, Link)>, Measured) {
     let _one_at_a_time = VM.lock().unwrap_or_else(|e| e.into_inner());
     let o = Command::new(env!("CARGO_BIN_EXE_detgen"))
         .arg("--scenarios")
-        .arg(repo().join("tests/fixtures/scenarios"))
-        .args(["render", "wanlab", "--subscenario", "2", "--seed", "5"])
+        .arg(scenarios)
+        .args(["render", scenario, "--subscenario", sub, "--seed", "5"])
         .args(["--wan", profile, "--out"])
         .arg(out)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
-    let run = out.join("wanlab-2-0");
+    let run = out.join(format!("{scenario}-{sub}-0"));
     let m = manifest(&run);
     let links: Vec<(Side, Link)> = m.wan.services["client"]
         .links
@@ -243,4 +263,38 @@ fn netem_in_a_vm_loss_and_both_directions() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     assert!(sent >= 290, "IFB netem passed {sent} packets: {ifb}");
+}
+
+/// The issue's own case: the FTP client with the paper's primary profile,
+/// both directions drawn and applied, measured as round trips.
+#[test]
+fn netem_in_a_vm_ftp_paper_primary_delays_both_ways() {
+    if !vm_allowed() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let (links, m) = measure_run(out.path(), &scenarios(), "ftp", "1", "paper-primary", 600);
+    assert_eq!(links.len(), 2, "egress and ingress");
+    for (side, link) in &links {
+        assert_eq!(link.distribution, Shape::Pareto);
+        let line = format!("applied {} delay_ms {}", side.name(), link.delay_ms);
+        assert!(m.output.contains(&line), "`{line}` not in {}", m.output);
+    }
+    // A round trip crosses both: its distribution is the sum of the two
+    // delay distributions (every pair of table entries, equally likely).
+    let (e, i) = (expected_delays(&links[0].1), expected_delays(&links[1].1));
+    let mut sums: Vec<f64> = e
+        .iter()
+        .step_by(4)
+        .flat_map(|a| i.iter().step_by(4).map(move |b| a + b))
+        .collect();
+    sums.sort_by(f64::total_cmp);
+    let measured = sorted(&m.rtt);
+    for q in [0.25, 0.5, 0.75] {
+        let (want, got) = (quantile(&sums, q), quantile(&measured, q));
+        assert!(
+            (got - want).abs() < 3.0,
+            "quantile {q}: measured {got:.2} ms, drawn delays give {want:.2} ms ({links:?})"
+        );
+    }
 }
