@@ -32,6 +32,9 @@ const COLUMNS: &[&str] = &[
     "root_seed",
     "run_seed",
     "parameters",
+    "wan_profile",
+    "wan_applied",
+    "host_load_workers",
 ];
 
 fn csv_field(s: &str) -> String {
@@ -93,6 +96,22 @@ pub fn rows(run_dirs: &[PathBuf]) -> Result<Vec<Vec<String>>> {
                 m.run.root_seed.to_string(),
                 m.run.seed.to_string(),
                 params.clone(),
+                m.wan
+                    .services
+                    .get(service)
+                    .map_or(crate::wan::OFF, |w| w.profile.as_str())
+                    .to_string(),
+                // what was applied to this service's link, by direction
+                results
+                    .wan
+                    .as_ref()
+                    .and_then(|w| w.applied.get(service))
+                    .map(|a| serde_json::to_string(a).expect("serializes"))
+                    .unwrap_or_else(|| "{}".into()),
+                m.host_load
+                    .as_ref()
+                    .map(|h| h.workers.to_string())
+                    .unwrap_or_default(),
             ]);
         }
     }

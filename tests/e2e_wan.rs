@@ -176,6 +176,17 @@ fn fallback_loss_drops_the_drawn_share_each_way() {
         assert_eq!(wan.applied["client"][side]["loss_pct"], 20, "{wan:?}");
     }
 
+    // labels.csv carries the profile and what was applied, per service
+    let labels = std::fs::read_to_string(out.path().join("labels.csv")).unwrap();
+    let client = labels
+        .lines()
+        .find(|l| l.contains(",client,"))
+        .unwrap_or_else(|| panic!("{labels}"));
+    assert!(client.contains(",lossy,"), "{client}");
+    assert!(client.contains(r#""loss_pct"":20"#), "{client}");
+    let server = labels.lines().find(|l| l.contains(",server,")).unwrap();
+    assert!(server.contains(",off,{},"), "{server}");
+
     let count = |pcap: &str, filter: &str| tshark(&run.join(pcap), filter, &["frame.number"]).len();
     let sent = 600;
     // Egress: requests the client sent that reached the server. Dropped

@@ -11,7 +11,8 @@
 #               a root qdisc on eth0. Ingress: eth0's ingress redirected to
 #               an IFB device with its own root qdisc. Idempotent.
 #   --fallback  for a kernel without netem: apply only rate limits (tbf) and
-#               loss (iptables `statistic`); the rest is reported skipped.
+#               loss (iptables `statistic`; IPv4 only, ARP passes); the rest
+#               is reported skipped.
 #   remove      undo apply (stopping the container undoes it, too).
 #   show        print the namespace's qdiscs and detgen's iptables chains.
 # inside-apply [--fallback], inside-remove and inside-show do the same in
@@ -49,13 +50,16 @@ inside_remove() {
     tc qdisc del dev "$dev" root 2>/dev/null || true
     tc qdisc del dev "$dev" ingress 2>/dev/null || true
     ip link del "$ifb" 2>/dev/null || true
+    while ip rule del fwmark 0xd37 lookup 3370 2>/dev/null; do :; done
+    ip route flush table 3370 2>/dev/null || true
     if command -v iptables >/dev/null 2>&1; then
-        for pair in OUTPUT:DETGEN-WAN-EGRESS INPUT:DETGEN-WAN-INGRESS; do
-            parent=${pair%%:*} own=${pair#*:}
-            iptables -w -n -L "$own" >/dev/null 2>&1 || continue
-            while iptables -w -D "$parent" -j "$own" 2>/dev/null; do :; done
-            iptables -w -F "$own"
-            iptables -w -X "$own"
+        for spec in mangle:OUTPUT:DETGEN-WAN-EGRESS filter:INPUT:DETGEN-WAN-INGRESS; do
+            table=${spec%%:*} rest=${spec#*:}
+            parent=${rest%%:*} own=${rest#*:}
+            iptables -w -t "$table" -n -L "$own" >/dev/null 2>&1 || continue
+            while iptables -w -t "$table" -D "$parent" -j "$own" 2>/dev/null; do :; done
+            iptables -w -t "$table" -F "$own"
+            iptables -w -t "$table" -X "$own"
         done
     fi
 }
@@ -69,14 +73,28 @@ redirect_ingress() {
         u32 match u32 0 0 action mirred egress redirect dev "$ifb"
 }
 
-# Drop packets at random in one direction (iptables `statistic` match).
-drop_random() { # CHAIN PARENT PROBABILITY
-    iptables -w -N "$1"
-    iptables -w -A "$1" -m statistic --mode random --probability "$3" -j DROP
-    iptables -w -I "$2" 1 -j "$1"
+# Lose packets at random, silently as a wire would (the iptables
+# `statistic` match), on $dev only (not loopback, where Docker's DNS
+# resolver answers). Leaving: marked ones are routed to a blackhole, which
+# discards them without an error to the sending socket (a DROP in OUTPUT
+# would return EPERM to it). Arriving: dropped in INPUT.
+lose_egress() { # PROBABILITY
+    ip route add blackhole default table 3370
+    ip rule add fwmark 0xd37 lookup 3370 priority 100
+    iptables -w -t mangle -N DETGEN-WAN-EGRESS
+    iptables -w -t mangle -A DETGEN-WAN-EGRESS -o "$dev" -m statistic --mode random \
+        --probability "$1" -j MARK --set-xmark 0xd37/0xffffffff
+    iptables -w -t mangle -I OUTPUT 1 -j DETGEN-WAN-EGRESS
 }
 
-# `seed N` where tc knows netem's seed option (iproute2 6.5 and later).
+lose_ingress() { # PROBABILITY
+    iptables -w -N DETGEN-WAN-INGRESS
+    iptables -w -A DETGEN-WAN-INGRESS -i "$dev" -m statistic --mode random \
+        --probability "$1" -j DROP
+    iptables -w -I INPUT 1 -j DETGEN-WAN-INGRESS
+}
+
+# `seed N` where this tc knows netem's seed option (newer iproute2).
 seed_option() {
     if tc qdisc add dev "$dev" root netem help 2>&1 | grep -q seed; then
         echo "seed $1"
@@ -125,8 +143,9 @@ inside_show() {
     tc -s qdisc show dev "$dev"
     tc -s qdisc show dev "$ifb" 2>/dev/null || true
     if command -v iptables >/dev/null 2>&1; then
-        iptables -w -n -v -L DETGEN-WAN-EGRESS 2>/dev/null || true
+        iptables -w -t mangle -n -v -L DETGEN-WAN-EGRESS 2>/dev/null || true
         iptables -w -n -v -L DETGEN-WAN-INGRESS 2>/dev/null || true
+        ip rule show fwmark 0xd37
     fi
 }
 
