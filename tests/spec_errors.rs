@@ -197,3 +197,64 @@ fn garbage_never_panics() {
         assert!(load(junk).is_err(), "{junk:?} accepted");
     }
 }
+
+#[test]
+fn wan_section_errors_name_the_field() {
+    let with = |wan: &str| format!("{GOOD}wan:\n{wan}");
+    // a good one loads
+    let s = load(&with(
+        "  profile: dsl\n  services: {server: \"off\"}\n  profiles:\n    slow:\n      distribution: weibull\n      weibull_shape: 1.5\n      delay_ms: {dist: uniform, low: 10, high: 20}\n",
+    ))
+    .unwrap();
+    assert_eq!(s.spec.wan.profile.as_deref(), Some("dsl"));
+    expect_error(
+        &with("  profile: dailup\n"),
+        &[
+            "scenario.yaml:",
+            "`wan.profile`",
+            "unknown WAN profile `dailup`",
+            "paper-primary",
+        ],
+    );
+    expect_error(
+        &with("  services: {nobody: dsl}\n"),
+        &["`wan.services.nobody`", "not a service"],
+    );
+    expect_error(
+        &with("  profiles:\n    slow:\n      distribution: weibull\n      delay_ms: 10\n"),
+        &[
+            "scenario.yaml:23:",
+            "`wan.profiles.slow.weibull_shape`",
+            "required",
+        ],
+    );
+    expect_error(
+        &with("  profiles:\n    slow:\n      distribution: gamma\n"),
+        &[
+            "`wan.profiles.slow.distribution`",
+            "unknown delay distribution `gamma`",
+        ],
+    );
+    expect_error(
+        &with(
+            "  profiles:\n    slow:\n      delay_ms: {dist: string, alphabet: lower, length: 3}\n",
+        ),
+        &["`wan.profiles.slow"],
+    );
+    expect_error(
+        &with("  profiles:\n    lan: {delay_ms: 1}\n"),
+        &["`wan.profiles.lan`", "neither `off` nor a preset"],
+    );
+    expect_error(
+        &with("  profiles:\n    slow: {delay_ms: 1, latency: 3}\n"),
+        &["unknown field `latency`"],
+    );
+    let uncaptured = GOOD.replace(
+        "    role: server\n",
+        "    role: server\n    capture: false\n",
+    );
+    expect_error(
+        &format!("{uncaptured}wan:\n  services: {{server: dsl}}\n"),
+        &["`wan.services.server`", "capture: false"],
+    );
+}
