@@ -221,7 +221,7 @@ fn host_load_runs_the_drawn_number_of_cpu_hogs() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let run = run_scenario(out.path(), "ping", "1", 105, &["--host-load"]);
+    let run = run_scenario(out.path(), "ping", "1", 106, &["--host-load"]);
     let m = manifest(&run);
     let load = m.host_load.as_ref().expect("host_load recorded");
     assert!((2..=16).contains(&load.workers), "{load:?}");
