@@ -68,6 +68,9 @@ fn hostile_values_reach_compose_verbatim() {
                 "hostile",
                 "--seed",
                 "1",
+                // shaped, so netem scripts are rendered and checked too
+                "--wan",
+                "lan",
                 "--out",
                 out.to_str().unwrap(),
             ])
