@@ -82,3 +82,69 @@ fn every_golden_compose_file_passes_docker_compose_config() {
         assert!(o.status.success(), "{}: {}", dir.display(), text(&o));
     }
 }
+
+/// Every rendered compose file (every subscenario of every scenario, and
+/// the WAN and host-load runs) keeps its containers in a box: internal
+/// networks only, nothing privileged, only the allowed capabilities, no
+/// host network, PID or IPC namespace, no Docker socket, bind mounts only
+/// from inside the run directory.
+#[test]
+fn every_golden_compose_file_is_confined() {
+    const ALLOWED_CAPS: &[&str] = &["NET_ADMIN", "NET_RAW", "SYS_NICE"];
+    let mut checked = 0;
+    for dir in golden_runs() {
+        let text = std::fs::read_to_string(dir.join("compose.yaml")).unwrap();
+        let c: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+        let at = |what: &str| format!("{}: {what}", dir.display());
+        let networks = c["networks"].as_mapping().expect("networks");
+        assert!(!networks.is_empty(), "{}", at("no network"));
+        for (name, net) in networks {
+            assert_eq!(
+                net["internal"].as_bool(),
+                Some(true),
+                "{}",
+                at(&format!("network {name:?} is not internal"))
+            );
+            assert!(net.get("external").is_none(), "{}", at("external network"));
+        }
+        for (name, svc) in c["services"].as_mapping().expect("services") {
+            let name = name.as_str().unwrap();
+            let here = |what: &str| at(&format!("service {name}: {what}"));
+            assert!(svc.get("privileged").is_none(), "{}", here("privileged"));
+            for key in [
+                "pid",
+                "ipc",
+                "userns_mode",
+                "cgroup",
+                "devices",
+                "security_opt",
+            ] {
+                assert!(svc.get(key).is_none(), "{}", here(key));
+            }
+            if let Some(mode) = svc.get("network_mode") {
+                let mode = mode.as_str().unwrap();
+                assert!(
+                    mode == "none" || mode.starts_with("service:capture-"),
+                    "{}",
+                    here(&format!("network_mode {mode}"))
+                );
+            }
+            for cap in svc["cap_add"].as_sequence().into_iter().flatten() {
+                let cap = cap.as_str().unwrap();
+                assert!(ALLOWED_CAPS.contains(&cap), "{}", here(cap));
+            }
+            for v in svc["volumes"].as_sequence().into_iter().flatten() {
+                let source = v["source"].as_str().unwrap_or_default();
+                assert_eq!(v["type"].as_str(), Some("bind"), "{}", here("volume type"));
+                assert!(
+                    source.starts_with("./") && !source.contains(".."),
+                    "{}",
+                    here(&format!("bind source {source}"))
+                );
+                assert!(!source.contains("docker.sock"), "{}", here("docker socket"));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "checked {checked} services");
+}
