@@ -13,7 +13,7 @@ use pcap_file::pcap::PcapReader;
 use crate::manifest::{sha256_file, CaptureRecord};
 
 /// Summarise a pcap for the labels: hash, link type, counts, time span.
-pub fn summarise(run_dir: &Path, rel: &str) -> Result<CaptureRecord> {
+pub fn summarise(run_dir: &Path, rel: &str, service: &str, network: &str) -> Result<CaptureRecord> {
     let path = run_dir.join(rel);
     let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
     let mut reader = PcapReader::new(BufReader::new(file))
@@ -37,6 +37,8 @@ pub fn summarise(run_dir: &Path, rel: &str) -> Result<CaptureRecord> {
     }
     Ok(CaptureRecord {
         pcap: rel.to_string(),
+        service: service.to_string(),
+        network: network.to_string(),
         sha256: sha256_file(&path)?,
         linktype: format!("{linktype:?}"),
         packets,

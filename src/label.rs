@@ -35,6 +35,7 @@ const COLUMNS: &[&str] = &[
     "wan_profile",
     "wan_applied",
     "host_load_workers",
+    "network",
 ];
 
 fn csv_field(s: &str) -> String {
@@ -71,7 +72,8 @@ pub fn rows(run_dirs: &[PathBuf]) -> Result<Vec<Vec<String>>> {
             })
             .collect();
         let params = serde_json::Value::Object(params).to_string();
-        for (service, cap) in &results.captures {
+        for cap in results.captures.values() {
+            let service = &cap.service;
             let svc = &m.services[service];
             rows.push(vec![
                 m.run.id.clone(),
@@ -82,7 +84,7 @@ pub fn rows(run_dirs: &[PathBuf]) -> Result<Vec<Vec<String>>> {
                 m.attack_category.clone().unwrap_or_default(),
                 service.clone(),
                 svc.role.clone(),
-                svc.ip.clone(),
+                svc.networks.get(&cap.network).unwrap_or(&svc.ip).clone(),
                 format!("{}/{}", m.run.id, cap.pcap),
                 cap.sha256.clone(),
                 cap.linktype.clone(),
@@ -112,6 +114,7 @@ pub fn rows(run_dirs: &[PathBuf]) -> Result<Vec<Vec<String>>> {
                     .as_ref()
                     .map(|h| h.workers.to_string())
                     .unwrap_or_default(),
+                cap.network.clone(),
             ]);
         }
     }

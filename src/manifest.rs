@@ -31,7 +31,8 @@ pub struct Manifest {
     pub attack_category: Option<String>,
     pub subscenario: SubscenarioRecord,
     pub run: RunRecord,
-    pub network: NetworkRecord,
+    /// Every network of the run, by name.
+    pub networks: BTreeMap<String, NetworkRecord>,
     pub services: BTreeMap<String, ServiceRecord>,
     /// Image of the tcpdump sidecars.
     pub capture_image: String,
@@ -138,10 +139,32 @@ pub struct NetworkRecord {
 #[serde(deny_unknown_fields)]
 pub struct ServiceRecord {
     pub role: String,
+    /// Address on its primary (first) network.
     pub ip: String,
+    /// Address on each network it joins, by network.
+    pub networks: BTreeMap<String, String>,
     pub image: String,
     pub captured: bool,
     pub workload: bool,
+}
+
+impl ServiceRecord {
+    /// The captures of a captured service, as (file stem, network): one
+    /// per network, named `<service>` on one network and
+    /// `<service>.<network>` on several.
+    pub fn capture_stems(&self, service: &str) -> Vec<(String, String)> {
+        if !self.captured {
+            return Vec::new();
+        }
+        if self.networks.len() == 1 {
+            let net = self.networks.keys().next().expect("one").clone();
+            return vec![(service.to_string(), net)];
+        }
+        self.networks
+            .keys()
+            .map(|n| (format!("{service}.{n}"), n.clone()))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,6 +230,9 @@ pub fn setting_value(text: &str) -> serde_json::Value {
 pub struct CaptureRecord {
     /// Relative to the run directory.
     pub pcap: String,
+    /// The service whose namespace was captured, and on which network.
+    pub service: String,
+    pub network: String,
     pub sha256: String,
     pub linktype: String,
     pub packets: u64,

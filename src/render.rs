@@ -35,6 +35,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/capture/Dockerfile"),
     ),
     (
+        "capture/detgen-capture",
+        include_str!("../templates/capture/detgen-capture"),
+    ),
+    (
         "load/Dockerfile",
         include_str!("../templates/load/Dockerfile"),
     ),
@@ -158,12 +162,12 @@ struct ServiceCtx {
     name: String,
     captured: bool,
     capture_name: String,
-    capture_file: String,
     capture_command: Vec<String>,
+    capture_check: Vec<String>,
+    networks: Vec<AddrCtx>,
     capture_labels: BTreeMap<String, String>,
     image: String,
     build: String,
-    ip: String,
     depends_on: BTreeMap<String, BTreeMap<&'static str, &'static str>>,
     command: Option<Vec<String>>,
     environment: BTreeMap<String, String>,
@@ -220,8 +224,13 @@ pub fn render(req: &Request) -> Result<Rendered> {
 
     // Build contexts, copied into the run so it is self-contained.
     let capture_dockerfile = template("capture/Dockerfile").as_bytes().to_vec();
-    let capture_image = format!("detgen/capture:{}", &sha256_hex(&capture_dockerfile)[..12]);
+    let capture_script = template("capture/detgen-capture").as_bytes().to_vec();
+    let capture_image = format!(
+        "detgen/capture:{}",
+        &sha256_hex(&[capture_dockerfile.as_slice(), &capture_script].concat())[..12]
+    );
     files.insert("images/capture/Dockerfile".into(), capture_dockerfile);
+    files.insert("images/capture/detgen-capture".into(), capture_script);
     let mut images: BTreeMap<&str, String> = BTreeMap::new();
     for svc in spec.services.values() {
         if images.contains_key(svc.build.as_str()) {
@@ -286,7 +295,29 @@ pub fn render(req: &Request) -> Result<Rendered> {
         None
     };
 
-    let (subnet, gateway, host_base) = subnet_for(&project);
+    // One /24 per network: the first from the project name (as for a
+    // single network), the others from the project and their own name.
+    let mut networks: Vec<NetCtx> = Vec::new();
+    for (i, name) in spec.network_names().into_iter().enumerate() {
+        let mut key = if i == 0 {
+            project.clone()
+        } else {
+            format!("{project}/{name}")
+        };
+        let (subnet, gateway, base) = loop {
+            let candidate = subnet_for(&key);
+            if networks.iter().all(|n| n.subnet != candidate.0) {
+                break candidate;
+            }
+            key.push('+');
+        };
+        networks.push(NetCtx {
+            name,
+            subnet,
+            gateway,
+            base,
+        });
+    }
     let venv = value_environment();
     let eval = |t: &str, what: &str| -> Result<String> {
         venv.render_str(t, &values)
@@ -306,9 +337,55 @@ pub fn render(req: &Request) -> Result<Rendered> {
     let mut services_ctx = Vec::new();
     let mut records = BTreeMap::new();
     for (i, (name, svc)) in spec.services.iter().enumerate() {
-        let ip = format!("{host_base}.{}", 10 + i);
+        let joined: Vec<AddrCtx> = spec
+            .service_networks(svc)
+            .into_iter()
+            .map(|net| {
+                let n = networks.iter().find(|n| n.name == net).expect("validated");
+                AddrCtx {
+                    network: net,
+                    ip: format!("{}.{}", n.base, 10 + i),
+                }
+            })
+            .collect();
+        let ip = joined[0].ip.clone();
         let capture_name = format!("capture-{name}");
         let capture_file = format!("/capture/{name}.pcap.part");
+        // tcpdump on eth0 for one network; for several, a capture per
+        // interface, found by its address (detgen-capture).
+        let (capture_command, capture_check) = if joined.len() == 1 {
+            (
+                [
+                    "tcpdump", "-i", "eth0", "-p", "-n", "-U", "-s", "0", "-Z", "root", "-w",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([capture_file.clone()])
+                // IPv6 is off inside scenarios; this drops the host bridge's
+                // link-local chatter (MLD, router and neighbour solicitations).
+                // IGMP reports from the bridge are host noise, too.
+                .chain(["not", "ip6", "and", "not", "igmp"].map(String::from))
+                .collect::<Vec<_>>(),
+                vec![
+                    "CMD".to_string(),
+                    "test".into(),
+                    "-s".into(),
+                    capture_file.clone(),
+                ],
+            )
+        } else {
+            let mut cmd = vec!["detgen-capture".to_string(), name.clone()];
+            cmd.extend(joined.iter().map(|a| format!("{}={}", a.ip, a.network)));
+            let check = joined
+                .iter()
+                .map(|a| format!("test -s /capture/{name}.{}.pcap.part", a.network))
+                .collect::<Vec<_>>()
+                .join(" && ");
+            (
+                cmd,
+                vec!["CMD".to_string(), "sh".into(), "-c".into(), check],
+            )
+        };
         let mut depends_on = BTreeMap::new();
         if svc.capture {
             depends_on.insert(
@@ -367,6 +444,10 @@ pub fn render(req: &Request) -> Result<Rendered> {
             ServiceRecord {
                 role: svc.role.clone(),
                 ip: ip.clone(),
+                networks: joined
+                    .iter()
+                    .map(|a| (a.network.clone(), a.ip.clone()))
+                    .collect(),
                 image: image.clone(),
                 captured: svc.capture,
                 workload: svc.workload,
@@ -375,29 +456,13 @@ pub fn render(req: &Request) -> Result<Rendered> {
         services_ctx.push(ServiceCtx {
             name: name.clone(),
             captured: svc.capture,
-            capture_command: [
-                "tcpdump", "-i", "eth0", "-p", "-n", "-U", "-s", "0", "-Z", "root", "-w",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([capture_file.clone()])
-            // IPv6 is off inside scenarios; this drops the host bridge's
-            // link-local chatter (MLD, router and neighbour solicitations).
-            // IGMP reports from the bridge are host noise, too.
-            .chain([
-                "not".to_string(),
-                "ip6".to_string(),
-                "and".to_string(),
-                "not".to_string(),
-                "igmp".to_string(),
-            ])
-            .collect(),
+            capture_command,
+            capture_check,
+            networks: joined,
             capture_name,
-            capture_file,
             capture_labels: common_labels(name, "capture"),
             image,
             build: format!("./images/{}", slug(&svc.build)),
-            ip,
             depends_on,
             command,
             environment,
@@ -428,7 +493,9 @@ pub fn render(req: &Request) -> Result<Rendered> {
         workloads,
         services => service_names,
         capture => minijinja::context! { image => capture_image.clone(), build => "./images/capture" },
-        network => minijinja::context! { subnet, gateway, labels => net_labels },
+        networks => networks.iter().map(|n| minijinja::context! {
+            name => n.name, subnet => n.subnet, gateway => n.gateway, labels => net_labels.clone(),
+        }).collect::<Vec<_>>(),
     };
     let env = environment();
     let render_tpl = |name: &str, ctx: &minijinja::Value| -> Result<Vec<u8>> {
@@ -500,7 +567,18 @@ pub fn render(req: &Request) -> Result<Rendered> {
             seed: run_seed,
             duration,
         },
-        network: NetworkRecord { subnet, gateway },
+        networks: networks
+            .iter()
+            .map(|n| {
+                (
+                    n.name.clone(),
+                    NetworkRecord {
+                        subnet: n.subnet.clone(),
+                        gateway: n.gateway.clone(),
+                    },
+                )
+            })
+            .collect(),
         services: records,
         capture_image: capture_image.clone(),
         parameters: drawn,
@@ -549,7 +627,9 @@ fn draw_wan(req: &Request, run_seed: u64) -> Result<WanRecord> {
     };
     for (name, svc) in &spec.services {
         let chosen = spec.wan.services.get(name).unwrap_or(&default);
-        if chosen == wan::OFF || !svc.capture {
+        // netem shapes eth0 of the namespace the sidecar owns; a service
+        // on several networks (a router, a stepping stone) is not shaped.
+        if chosen == wan::OFF || !svc.capture || spec.service_networks(svc).len() > 1 {
             continue;
         }
         let profile = lookup(chosen).expect("validated: known profile");
@@ -577,6 +657,22 @@ pub fn wan_profile_names(scenario: &Scenario) -> Vec<String> {
     let mut names: Vec<String> = wan::presets().into_keys().collect();
     names.extend(scenario.spec.wan.profiles.keys().cloned());
     names
+}
+
+/// A network of the run.
+struct NetCtx {
+    name: String,
+    subnet: String,
+    gateway: String,
+    /// First three octets.
+    base: String,
+}
+
+/// A service's address on one network.
+#[derive(Serialize)]
+struct AddrCtx {
+    network: String,
+    ip: String,
 }
 
 /// What the netem script template needs of one direction.

@@ -41,6 +41,10 @@ pub struct Spec {
     /// Random (or fixed) inputs, drawn per run.
     #[serde(default)]
     pub parameters: BTreeMap<String, Dist>,
+    /// Networks, in order (default: one network, `scenario`). Services on
+    /// several networks are captured on each (stepping stones, routers).
+    #[serde(default)]
+    pub networks: Vec<String>,
     pub services: BTreeMap<String, Service>,
     pub subscenarios: Vec<Subscenario>,
     /// WAN emulation defaults; off unless set. `--wan` replaces `profile`.
@@ -113,6 +117,34 @@ pub struct Service {
     /// Extra Linux capabilities (kept to the minimum a tool needs).
     #[serde(default)]
     pub cap_add: Vec<String>,
+    /// Networks this service joins (default: the scenario's first).
+    #[serde(default)]
+    pub networks: Vec<String>,
+}
+
+/// The network of a scenario that declares none.
+pub const DEFAULT_NETWORK: &str = "scenario";
+/// At most this many networks per scenario.
+pub const MAX_NETWORKS: usize = 8;
+
+impl Spec {
+    /// The scenario's networks, in order.
+    pub fn network_names(&self) -> Vec<String> {
+        if self.networks.is_empty() {
+            vec![DEFAULT_NETWORK.to_string()]
+        } else {
+            self.networks.clone()
+        }
+    }
+
+    /// The networks a service joins, its primary (first) one first.
+    pub fn service_networks(&self, svc: &Service) -> Vec<String> {
+        if svc.networks.is_empty() {
+            self.network_names()[..1].to_vec()
+        } else {
+            svc.networks.clone()
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -474,6 +506,20 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
             "a scenario needs at least one service".into(),
         );
     }
+    if spec.networks.len() > MAX_NETWORKS {
+        return err(
+            &["networks"],
+            format!("at most {MAX_NETWORKS} networks per scenario"),
+        );
+    }
+    for (i, net) in spec.networks.iter().enumerate() {
+        if !is_valid_name(net) || spec.networks[..i].contains(net) {
+            return err(
+                &["networks"],
+                format!("`{net}`: network names use lowercase letters, digits and '-', start with a letter, and appear once"),
+            );
+        }
+    }
     if !spec.services.values().any(|s| s.workload) {
         return err(
             &["services"],
@@ -543,6 +589,18 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                     format!(
                         "`{dep}` is not another service of this scenario (services: {})",
                         spec.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+        }
+        let declared = spec.network_names();
+        for (i, net) in svc.networks.iter().enumerate() {
+            if !declared.contains(net) || svc.networks[..i].contains(net) {
+                return err(
+                    &at("networks"),
+                    format!(
+                        "`{net}` is not a network of this scenario, or is listed twice (networks: {})",
+                        declared.join(", ")
                     ),
                 );
             }
@@ -684,6 +742,12 @@ fn validate_wan(file: &Path, text: &str, spec: &Spec) -> Result<(), SpecError> {
             return err(
                 &["wan", "services", svc],
                 format!("unknown WAN profile `{p}`; known: {}", choices()),
+            );
+        }
+        if p != crate::wan::OFF && service.networks.len() > 1 {
+            return err(
+                &["wan", "services", svc],
+                "WAN emulation shapes a container's one interface; this service is on several networks, so set `off` here".into(),
             );
         }
         if p != crate::wan::OFF && !service.capture {

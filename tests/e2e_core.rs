@@ -207,7 +207,7 @@ fn concurrent_runs_get_their_own_networks() {
     for i in 0..3 {
         let m = manifest(&out.path().join(format!("ping-1-{i}")));
         assert_eq!(m.results.as_ref().unwrap().outcome, "completed");
-        subnets.push(m.network.subnet);
+        subnets.push(m.networks["scenario"].subnet.clone());
     }
     subnets.dedup();
     assert_eq!(subnets.len(), 3);

@@ -273,17 +273,16 @@ pub fn execute(run_dir: &Path, opts: Options) -> Result<RunResults> {
         save_logs(&sh, run_dir, &logged)?;
         let mut captures = BTreeMap::new();
         for (name, svc) in &manifest.services {
-            if !svc.captured {
-                continue;
+            for (stem, network) in svc.capture_stems(name) {
+                let part = run_dir.join(format!("capture/{stem}.pcap.part"));
+                let rel = format!("pcap/{stem}.pcap");
+                if !part.exists() {
+                    continue;
+                }
+                std::fs::rename(&part, run_dir.join(&rel))
+                    .with_context(|| format!("moving {} into pcap/", part.display()))?;
+                captures.insert(stem, capture::summarise(run_dir, &rel, name, &network)?);
             }
-            let part = run_dir.join(format!("capture/{name}.pcap.part"));
-            let rel = format!("pcap/{name}.pcap");
-            if !part.exists() {
-                continue;
-            }
-            std::fs::rename(&part, run_dir.join(&rel))
-                .with_context(|| format!("moving {} into pcap/", part.display()))?;
-            captures.insert(name.clone(), capture::summarise(run_dir, &rel)?);
         }
         Ok(captures)
     })();
@@ -294,8 +293,10 @@ pub fn execute(run_dir: &Path, opts: Options) -> Result<RunResults> {
     let captures = collected?;
     teardown?;
     for (name, svc) in &manifest.services {
-        if svc.captured && !captures.contains_key(name) {
-            bail!("no capture was written for service `{name}`");
+        for (stem, network) in svc.capture_stems(name) {
+            if !captures.contains_key(&stem) {
+                bail!("no capture was written for service `{name}` on network `{network}`");
+            }
         }
     }
     let results = RunResults {
@@ -347,9 +348,9 @@ pub fn execute_all(
     let results: Mutex<Vec<Option<Result<RunResults>>>> =
         Mutex::new((0..run_dirs.len()).map(|_| None).collect());
     let subnets: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let subnet_of = |d: &Path| {
+    let subnets_of = |d: &Path| -> Vec<String> {
         Manifest::read(d)
-            .map(|(_, m)| m.network.subnet)
+            .map(|(_, m)| m.networks.into_values().map(|n| n.subnet).collect())
             .unwrap_or_default()
     };
     std::thread::scope(|scope| {
@@ -357,11 +358,11 @@ pub fn execute_all(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(dir) = run_dirs.get(i) else { break };
-                let subnet = subnet_of(dir);
+                let mine = subnets_of(dir);
                 loop {
                     let mut busy = subnets.lock().expect("lock");
-                    if !busy.contains(&subnet) {
-                        busy.push(subnet.clone());
+                    if !mine.iter().any(|s| busy.contains(s)) {
+                        busy.extend(mine.iter().cloned());
                         break;
                     }
                     drop(busy);
@@ -372,7 +373,7 @@ pub fn execute_all(
                 } else {
                     execute(dir, opts)
                 };
-                subnets.lock().expect("lock").retain(|s| s != &subnet);
+                subnets.lock().expect("lock").retain(|s| !mine.contains(s));
                 on_done(dir, &r);
                 results.lock().expect("lock")[i] = Some(r);
             });
