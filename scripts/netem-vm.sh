@@ -32,9 +32,13 @@
 #
 # Output: one JSON object on one line on stdout:
 #   {"script_exit": 0, "script_output": "...", "sent": 500, "received": 497,
-#    "duplicates": 0, "rtt_ms": [50.1, ...], "kernel": "6.1.0-56-cloud-amd64",
+#    "duplicates": 0, "rtt_ms": [50.1, ...], "calibration_rtt_ms": [10.4, ...],
+#    "kernel": "6.1.0-56-cloud-amd64",
 #    "qdisc_after": "<tc -s qdisc show in namespace a after the pings>"}
-# rtt_ms has one RTT per received (non-duplicate) reply, in arrival order.
+# rtt_ms has one RTT per received (non-duplicate) reply, in arrival order;
+# calibration_rtt_ms, 50 round trips through a constant 10 ms netem delay
+# taken before SCRIPT ran (about 10.5 ms; more when a busy host makes the
+# guest's timers late).
 # Exit status: 0 when the VM ran the test (whatever the script's own exit
 # code), 2 on a usage error, 1 when the harness could not run (message on
 # stderr).

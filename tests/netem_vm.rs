@@ -83,30 +83,53 @@ fn measure_run(
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
     files.sort();
-    let o = Command::new("bash")
-        .arg(repo().join("scripts/netem-vm.sh"))
-        .args(["--arg", "inside-apply", "--count", &count.to_string()])
-        .args(["--interval", "0.01"])
-        .arg(run.join("netem/client.sh"))
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "netem-vm: {}", text(&o));
-    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // A starved emulator (another busy process on the host) delays every
+    // packet: boot again, a few times, until its own round trip is quick.
+    let mut d = serde_json::Value::Null;
+    for attempt in 1..=4 {
+        let o = Command::new("bash")
+            .arg(repo().join("scripts/netem-vm.sh"))
+            .args(["--arg", "inside-apply", "--count", &count.to_string()])
+            .args(["--interval", "0.01"])
+            .arg(run.join("netem/client.sh"))
+            .args(&files)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "netem-vm: {}", text(&o));
+        d = serde_json::from_slice(&o.stdout).unwrap();
+        let base = sorted(&numbers(&d["calibration_rtt_ms"]));
+        let slow = base.is_empty() || quantile(&base, 0.5) > MAX_CALIBRATION_MEDIAN_MS;
+        if !slow {
+            break;
+        }
+        eprintln!(
+            "{profile}: emulator round trip p90 {:?} ms; retrying (attempt {attempt})",
+            base.last()
+        );
+        assert!(
+            attempt < 4,
+            "{profile}: round trips through a constant 10 ms delay stayed slow ({base:?} ms): the host is too busy to time netem"
+        );
+    }
     assert_eq!(d["script_exit"], 0, "{profile}: {d}");
     let measured = Measured {
-        rtt: d["rtt_ms"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect(),
+        rtt: numbers(&d["rtt_ms"]),
         sent: d["sent"].as_u64().unwrap() as usize,
         received: d["received"].as_u64().unwrap() as usize,
         output: d["script_output"].as_str().unwrap().to_string(),
         qdisc: d["qdisc_after"].as_str().unwrap().to_string(),
     };
     (links, measured)
+}
+
+/// A round trip through a constant 10 ms delay takes about 10.5 ms in the
+/// VM; above this, timings say more about the host's load than about netem.
+const MAX_CALIBRATION_MEDIAN_MS: f64 = 11.5;
+
+fn numbers(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+        .unwrap_or_default()
 }
 
 fn sorted(v: &[f64]) -> Vec<f64> {

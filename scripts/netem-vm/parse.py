@@ -6,7 +6,9 @@ Usage: parse.py RESULT_LOG
 Reads what scripts/netem-vm/init wrote to the VM's second serial port
 (between @@RESULT-BEGIN@@ and @@RESULT-END@@) and prints
 {"script_exit", "script_output", "sent", "received", "duplicates",
- "rtt_ms", "kernel", "ping_exit", "qdisc_after"} on one line.
+ "rtt_ms", "calibration_rtt_ms", "kernel", "ping_exit", "qdisc_after"} on one
+line; calibration_rtt_ms are 50 round trips through a constant 10 ms netem
+delay on b's side, taken before the script.
 Exits 1 (message on stderr) when the log holds no complete result.
 """
 import base64
@@ -38,7 +40,8 @@ def main():
     body = lines[begin + 1:end]
 
     fields = {}
-    sections = {"@@SCRIPT-OUTPUT@@": [], "@@PING@@": [], "@@QDISC@@": []}
+    sections = {"@@SCRIPT-OUTPUT@@": [], "@@BASELINE@@": [], "@@PING@@": [],
+                "@@QDISC@@": []}
     current = ""
     for line in body:
         if line in sections:
@@ -88,6 +91,8 @@ def main():
         "received": received,
         "duplicates": duplicates,
         "rtt_ms": rtts,
+        "calibration_rtt_ms": [float(m.group(2)) for m in map(REPLY.search, sections["@@BASELINE@@"])
+                            if m and "DUP!" not in m.group(3)],
         "kernel": fields["kernel"],
         "ping_exit": int(fields["ping_exit"]),
         "qdisc_after": "\n".join(sections["@@QDISC@@"]).strip("\n"),
