@@ -165,6 +165,8 @@ struct ServiceCtx {
     capture_command: Vec<String>,
     capture_check: Vec<String>,
     networks: Vec<AddrCtx>,
+    /// DNS names on every network: its own name and its aliases.
+    aliases: Vec<String>,
     capture_labels: BTreeMap<String, String>,
     image: String,
     build: String,
@@ -459,6 +461,9 @@ pub fn render(req: &Request) -> Result<Rendered> {
             capture_command,
             capture_check,
             networks: joined,
+            aliases: std::iter::once(name.clone())
+                .chain(svc.aliases.iter().cloned())
+                .collect(),
             capture_name,
             capture_labels: common_labels(name, "capture"),
             image,

@@ -120,6 +120,10 @@ pub struct Service {
     /// Networks this service joins (default: the scenario's first).
     #[serde(default)]
     pub networks: Vec<String>,
+    /// More DNS names for this service on its networks (e.g. the host
+    /// names of the sites a web server plays), besides its own name.
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 /// The network of a scenario that declares none.
@@ -605,6 +609,14 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                 );
             }
         }
+        for alias in &svc.aliases {
+            if !is_host_name(alias) {
+                return err(
+                    &at("aliases"),
+                    format!("`{alias}` is not a DNS host name (letters, digits, '-' and dots; labels up to 63 characters)"),
+                );
+            }
+        }
         for cap in &svc.cap_add {
             if !ALLOWED_CAPS.contains(&cap.as_str()) {
                 return err(
@@ -758,6 +770,19 @@ fn validate_wan(file: &Path, text: &str, spec: &Spec) -> Result<(), SpecError> {
         }
     }
     Ok(())
+}
+
+/// A DNS host name: dot-separated labels of letters, digits and '-', not
+/// starting or ending with '-'.
+fn is_host_name(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 fn is_env_name(s: &str) -> bool {

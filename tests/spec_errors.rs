@@ -258,3 +258,25 @@ fn wan_section_errors_name_the_field() {
         &["`wan.services.server`", "capture: false"],
     );
 }
+
+#[test]
+fn aliases_and_networks_are_checked() {
+    let bad_alias = GOOD.replace(
+        "    role: server\n",
+        "    role: server\n    aliases: [\"www..example\"]\n",
+    );
+    expect_error(
+        &bad_alias,
+        &["`services.server.aliases`", "not a DNS host name"],
+    );
+    let unknown_net = GOOD.replace(
+        "    role: server\n",
+        "    role: server\n    networks: [dmz]\n",
+    );
+    expect_error(
+        &unknown_net,
+        &["`services.server.networks`", "`dmz` is not a network"],
+    );
+    let twice = format!("{GOOD}networks: [lan, lan]\n");
+    expect_error(&twice, &["`networks`", "appear once"]);
+}
