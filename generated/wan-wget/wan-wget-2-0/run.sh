@@ -33,13 +33,13 @@ trap 'exit 130' INT TERM
 
 mkdir -p capture pcap
 docker compose build --quiet
-start=$(date +%s)
 # shellcheck disable=SC2086 # lists of names
 docker compose up --detach --quiet-pull $captures
 for s in $shaped; do sh "netem/$s.sh" apply $fallback; done
 docker compose up --detach --quiet-pull
 
-deadline=$((start + duration))
+# the duration bounds the workloads, not the engine's start-up
+deadline=$(($(date +%s) + duration))
 while [ "$(date +%s)" -lt "$deadline" ]; do
     running=$(docker compose ps --status running --services $workloads)
     [ -z "$running" ] && break
