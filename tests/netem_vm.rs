@@ -105,8 +105,8 @@ fn measure_run(
             break;
         }
         eprintln!(
-            "{profile}: emulator round trip p90 {:?} ms; retrying (attempt {attempt})",
-            base.last()
+            "{profile}: calibration median {:.2} ms (constant 10 ms delay); retrying (attempt {attempt})",
+            quantile(&base, 0.5)
         );
         assert!(
             attempt < 4,
