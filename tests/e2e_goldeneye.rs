@@ -25,7 +25,7 @@ fn param(m: &Manifest, name: &str) -> String {
 
 #[test]
 fn goldeneye_floods_with_random_queries_and_keep_alive_headers() {
-    if !catalogue_e2e("goldeneye runs") {
+    if !docker_required("goldeneye runs") {
         return;
     }
     let out = tempfile::tempdir().unwrap();

@@ -105,7 +105,7 @@ fn requests(pcap: &Path) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn irc_subscenarios_talk_send_files_and_run_the_channel() {
-    if !catalogue_e2e("irc runs") {
+    if !docker_required("irc runs") {
         return;
     }
     let out = tempfile::tempdir().unwrap();

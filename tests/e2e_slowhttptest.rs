@@ -143,7 +143,7 @@ fn count_streams<'a>(pkts: impl Iterator<Item = &'a Pkt>) -> usize {
 
 #[test]
 fn slowhttptest_modes_leave_their_signatures_over_http_and_https() {
-    if !catalogue_e2e("slowhttptest runs") {
+    if !docker_required("slowhttptest runs") {
         return;
     }
     let out = tempfile::tempdir().unwrap();

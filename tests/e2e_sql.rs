@@ -108,7 +108,7 @@ fn statements(pcap: &Path) -> Vec<String> {
 
 #[test]
 fn sql_subscenarios_carry_http_and_the_mysql_statements_behind_it() {
-    if !catalogue_e2e("sql runs") {
+    if !docker_required("sql runs") {
         return;
     }
     let out = tempfile::tempdir().unwrap();
@@ -230,7 +230,7 @@ fn sql_subscenarios_carry_http_and_the_mysql_statements_behind_it() {
 
 #[test]
 fn sql_over_https_shows_tls_to_the_client_and_mysql_behind_the_app() {
-    if !catalogue_e2e("sql https run") {
+    if !docker_required("sql https run") {
         return;
     }
     let out = tempfile::tempdir().unwrap();

@@ -93,7 +93,7 @@ fn connections(pcap: &Path, attacker: &str) -> BTreeSet<String> {
 
 #[test]
 fn guessers_hammer_sshd_and_only_the_drawn_account_gets_in() {
-    if !catalogue_e2e("ssh-bruteforce runs") {
+    if !docker_required("ssh-bruteforce runs") {
         return;
     }
     let out = tempfile::tempdir().unwrap();

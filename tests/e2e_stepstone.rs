@@ -246,7 +246,7 @@ fn check_run(run: &Path, sub: &str) {
 
 #[test]
 fn the_attacker_reaches_the_victim_only_through_the_stone() {
-    if !catalogue_e2e("stepstone runs") {
+    if !docker_required("stepstone runs") {
         return;
     }
     let out = tempfile::tempdir().unwrap();

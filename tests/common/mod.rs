@@ -41,17 +41,6 @@ pub fn docker_required(what: &str) -> bool {
     true
 }
 
-/// End-to-end tests of scenarios that the test command does not run yet:
-/// their image builds would push a fresh CI run past its time budget.
-/// DETGEN_E2E_ALL=1 runs them (with Docker, as `docker_required`).
-pub fn catalogue_e2e(what: &str) -> bool {
-    if std::env::var("DETGEN_E2E_ALL").as_deref() != Ok("1") {
-        eprintln!("skipping {what}: DETGEN_E2E_ALL=1 runs the whole catalogue");
-        return false;
-    }
-    docker_required(what)
-}
-
 pub fn compose_available() -> bool {
     Command::new("docker")
         .args(["compose", "version"])
