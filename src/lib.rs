@@ -4,9 +4,14 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod capture;
+pub mod compare;
+pub mod dataset;
 pub mod dist;
+pub mod features;
+pub mod flow;
 pub mod label;
 pub mod manifest;
+pub mod pcapio;
 pub mod render;
 pub mod run;
 pub mod sample;

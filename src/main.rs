@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use detgen::manifest::SeedSource;
 use detgen::render::{self, Request};
 use detgen::spec::{Scenario, SpecError};
-use detgen::{label, run, sample, verify};
+use detgen::{dataset, label, run, sample, verify};
 
 /// Exit codes (also in the README).
 mod exit {
@@ -67,6 +67,97 @@ enum Command {
     /// Remove containers, networks and volumes left by interrupted runs
     /// (everything labelled org.detgen.run).
     Clean,
+    /// Datasets: merge finished runs into one labelled capture.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Per-flow features of a dataset as CSV (first N packets' directions,
+    /// sizes and inter-arrival times, counts, IAT mean and std).
+    Features {
+        /// Dataset directory (made by `detgen dataset build`).
+        dataset: PathBuf,
+        /// Packets per flow whose direction, size and IAT become columns.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(0..=1000))]
+        first: u64,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Two-sample Kolmogorov-Smirnov tests of inter-arrival times and
+    /// packet sizes (overall, upstream, downstream) between two runs,
+    /// folders of runs or datasets; exits 3 when a distribution differs.
+    Compare {
+        /// A run directory, a folder of runs, or a dataset directory.
+        a: PathBuf,
+        /// The same kinds as A.
+        b: PathBuf,
+        /// Significance level: p below it means "different".
+        #[arg(long, default_value_t = 0.01)]
+        alpha: f64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DatasetCommand {
+    /// Merge the captures of finished runs by timestamp, shift chunks so
+    /// they follow each other, label every flow (flows.csv) and, on
+    /// request, every packet (packets.csv); writes dataset.yaml.
+    Build(BuildArgs),
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// Run directories or folders of them; without --plan each run is a
+    /// chunk of its own, in the order given.
+    runs: Vec<PathBuf>,
+    /// YAML chunk plan (`chunks:`, a list of lists of run directories,
+    /// relative to the plan): runs of one chunk ran side by side and keep
+    /// their relative timing.
+    #[arg(long, value_name = "FILE", conflicts_with = "runs")]
+    plan: Option<PathBuf>,
+    /// Output directory (must not exist or be empty).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Seconds of silence between one chunk's last packet and the next
+    /// chunk's first.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    gap: f64,
+    /// Dataset time of the first packet, in seconds since the epoch
+    /// [default: the first chunk's own time].
+    #[arg(long, value_name = "EPOCH_SECONDS")]
+    start: Option<f64>,
+    /// Keep one copy of a packet that two captures of the same run saw
+    /// (both ends of a link): identical bytes from another capture within
+    /// --dedupe-window are dropped and counted.
+    #[arg(long)]
+    dedupe: bool,
+    /// Window for --dedupe, in milliseconds.
+    #[arg(long, default_value_t = 100.0, value_name = "MS")]
+    dedupe_window: f64,
+    /// pcap (Ethernet; other link types are reframed) or pcapng (link
+    /// types kept, a label comment on every packet).
+    #[arg(long, value_enum, default_value_t = detgen::pcapio::OutFormat::Pcap)]
+    format: detgen::pcapio::OutFormat,
+    /// pcap timestamps in nanoseconds instead of microseconds.
+    #[arg(long)]
+    nanoseconds: bool,
+    /// Also write packets.csv: one row per packet with its flow and label.
+    #[arg(long)]
+    packet_labels: bool,
+    /// A flow ends after this many seconds without packets.
+    #[arg(long, default_value_t = 120.0, value_name = "SECONDS")]
+    idle_timeout: f64,
+    /// Most capture files open at once; more are merged in rounds.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(2..=65_536))]
+    max_open: u64,
+    /// Replace the output directory.
+    #[arg(long)]
+    force: bool,
+    /// Print the dataset manifest as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -172,7 +263,192 @@ fn dispatch(cli: Cli) -> Result<u8> {
             println!("removed {n} container(s), network(s) and volume(s) labelled org.detgen.run");
             Ok(0)
         }
+        Command::Dataset(DatasetCommand::Build(args)) => build_dataset(&args),
+        Command::Features {
+            dataset,
+            first,
+            out,
+        } => {
+            match features(&dataset, first as usize, out.as_deref()) {
+                // A reader that stopped early (`| head`) is not an error.
+                Err(e)
+                    if e.chain().any(|c| {
+                        c.downcast_ref::<std::io::Error>()
+                            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    }) =>
+                {
+                    Ok(0)
+                }
+                r => r,
+            }
+        }
+        Command::Compare { a, b, alpha, json } => compare(&a, &b, alpha, json),
     }
+}
+
+/// Progress of a dataset build as a byte bar on standard error.
+struct Bar(ProgressBar);
+
+impl dataset::Progress for Bar {
+    fn phase(&self, name: &str, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(0);
+        self.0.set_message(name.to_string());
+    }
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+}
+
+fn seconds_to_ns(what: &str, s: f64) -> Result<i64> {
+    if !(0.0..=1e10).contains(&s) {
+        return usage(format!(
+            "{what} must be a number of seconds between 0 and 1e10, not {s}"
+        ));
+    }
+    Ok((s * 1e9).round() as i64)
+}
+
+fn build_dataset(args: &BuildArgs) -> Result<u8> {
+    let chunks = match &args.plan {
+        Some(plan) => dataset::read_plan(plan).map_err(|e| Usage(format!("{e:#}")))?,
+        None => {
+            let mut chunks = Vec::new();
+            for p in &args.runs {
+                let dirs = detgen::manifest::run_dirs(p)?;
+                if dirs.is_empty() {
+                    return usage(format!(
+                        "{}: no manifest.yaml here or in its subfolders",
+                        p.display()
+                    ));
+                }
+                chunks.extend(dirs.into_iter().map(|d| vec![d]));
+            }
+            chunks
+        }
+    };
+    if chunks.is_empty() {
+        return usage("name run directories, or a chunk plan with --plan".into());
+    }
+    if args.force && args.out.exists() {
+        std::fs::remove_dir_all(&args.out)
+            .with_context(|| format!("removing {}", args.out.display()))?;
+    }
+    let mut opts = dataset::Options::new(chunks, args.out.clone());
+    opts.gap_ns = seconds_to_ns("--gap", args.gap)?;
+    opts.start_ns = args
+        .start
+        .map(|s| seconds_to_ns("--start", s))
+        .transpose()?;
+    opts.dedupe_window_ns = if args.dedupe {
+        Some(seconds_to_ns(
+            "--dedupe-window",
+            args.dedupe_window / 1000.0,
+        )?)
+    } else {
+        None
+    };
+    opts.format = args.format;
+    opts.nanos = args.nanoseconds;
+    opts.packet_labels = args.packet_labels;
+    if !(args.idle_timeout.is_finite() && args.idle_timeout > 0.0) {
+        return usage("--idle-timeout must be positive".into());
+    }
+    opts.idle_timeout_s = args.idle_timeout;
+    opts.max_open = args.max_open as usize;
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {msg}")
+            .expect("valid template"),
+    );
+    let m = dataset::build(&opts, &Bar(bar.clone()))?;
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        let t = &m.totals;
+        println!(
+            "{}: {} packets in {} flows from {} runs in {} chunks ({} input packets, {} skipped, {} deduplicated)",
+            args.out.display(),
+            t.packets,
+            t.flows,
+            m.inputs.len(),
+            m.chunks.len(),
+            t.input_packets,
+            t.skipped,
+            t.deduplicated
+        );
+    }
+    Ok(0)
+}
+
+fn features(dir: &Path, first: usize, out: Option<&Path>) -> Result<u8> {
+    if !dataset::is_dataset(dir) {
+        return usage(format!(
+            "{}: not a dataset (no {})",
+            dir.display(),
+            dataset::DATASET_MANIFEST
+        ));
+    }
+    let n = match out {
+        Some(path) => {
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            let n = detgen::features::write(dir, first, &mut w)?;
+            std::io::Write::flush(&mut w)?;
+            n
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            let n = detgen::features::write(dir, first, &mut w)?;
+            std::io::Write::flush(&mut w)?;
+            n
+        }
+    };
+    eprintln!("{n} flows");
+    Ok(0)
+}
+
+fn compare(a: &Path, b: &Path, alpha: f64, json: bool) -> Result<u8> {
+    if !(alpha > 0.0 && alpha < 1.0) {
+        return usage(format!("--alpha must be between 0 and 1, not {alpha}"));
+    }
+    let sa = detgen::compare::sample(a)?;
+    let sb = detgen::compare::sample(b)?;
+    let rows = detgen::compare::compare(&sa, &sb, alpha);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "a": a, "b": b, "alpha": alpha, "tests": rows,
+            }))?
+        );
+    } else {
+        println!(
+            "{:<5} {:<11} {:>9} {:>9} {:>8} {:>10}  verdict (alpha {alpha})",
+            "", "", "n(A)", "n(B)", "D", "p"
+        );
+        for r in &rows {
+            let num =
+                |x: Option<f64>, prec: usize| x.map_or("-".to_string(), |v| format!("{v:.prec$}"));
+            println!(
+                "{:<5} {:<11} {:>9} {:>9} {:>8} {:>10}  {}",
+                r.metric,
+                r.direction,
+                r.n_a,
+                r.n_b,
+                num(r.d, 4),
+                num(r.p.map(|p| if p < 1e-300 { 0.0 } else { p }), 6),
+                r.verdict
+            );
+        }
+    }
+    Ok(if rows.iter().any(|r| r.verdict == "different") {
+        exit::DRIFT
+    } else {
+        0
+    })
 }
 
 fn load(scenarios: &Path, name: &str) -> Result<Scenario> {
@@ -345,7 +621,12 @@ fn print_runs(dirs: &[PathBuf], json: bool) {
 
 fn verify_runs(scenarios: &Path, paths: &[PathBuf], json: bool) -> Result<u8> {
     let mut reports = Vec::new();
+    let mut datasets = Vec::new();
     for p in paths {
+        if dataset::is_dataset(p) {
+            datasets.push(verify::verify_dataset(p)?);
+            continue;
+        }
         let dirs = detgen::manifest::run_dirs(p)?;
         if dirs.is_empty() {
             return usage(format!(
@@ -357,10 +638,35 @@ fn verify_runs(scenarios: &Path, paths: &[PathBuf], json: bool) -> Result<u8> {
             reports.push(verify::verify(&d, scenarios)?);
         }
     }
-    let drift = reports.iter().any(|r| !r.ok());
+    let drift = reports.iter().any(|r| !r.ok()) || datasets.iter().any(|d| !d.ok());
     if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        let mut all: Vec<serde_json::Value> = Vec::new();
+        for r in &reports {
+            all.push(serde_json::to_value(r)?);
+        }
+        for d in &datasets {
+            all.push(serde_json::to_value(d)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&all)?);
     } else {
+        for d in &datasets {
+            let state = if d.ok() { "ok   " } else { "DRIFT" };
+            println!(
+                "{state} {} (dataset: {} outputs, {} inputs checked)",
+                d.dataset_dir.display(),
+                d.files_checked,
+                d.inputs_checked
+            );
+            if !d.inputs_absent.is_empty() {
+                println!(
+                    "  not checked, no longer there: {}",
+                    d.inputs_absent.join(", ")
+                );
+            }
+            for x in &d.drift {
+                println!("  {}: {}", x.kind, x.path);
+            }
+        }
         for r in &reports {
             if r.ok() {
                 println!("ok    {} ({} files)", r.run_dir.display(), r.files_checked);

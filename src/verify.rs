@@ -178,3 +178,80 @@ fn unified_diff(rel: &str, expected: &[u8], actual: &[u8]) -> String {
         _ => format!("binary file {rel} differs\n"),
     }
 }
+
+/// What `verify` found in a dataset directory.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetReport {
+    pub dataset_dir: PathBuf,
+    /// Outputs whose sha256 was checked.
+    pub files_checked: usize,
+    /// Input captures and run manifests present and checked.
+    pub inputs_checked: usize,
+    /// Input runs no longer at their recorded path (not checked).
+    pub inputs_absent: Vec<String>,
+    pub drift: Vec<Drift>,
+}
+
+impl DatasetReport {
+    pub fn ok(&self) -> bool {
+        self.drift.is_empty()
+    }
+}
+
+/// Checks a dataset against `dataset.yaml`: every output's sha256, and the
+/// sha256 of every input run manifest and capture still at its path.
+pub fn verify_dataset(dir: &Path) -> Result<DatasetReport> {
+    let m = crate::dataset::DatasetManifest::read(dir)?;
+    let mut report = DatasetReport {
+        dataset_dir: dir.to_path_buf(),
+        files_checked: 0,
+        inputs_checked: 0,
+        inputs_absent: Vec::new(),
+        drift: Vec::new(),
+    };
+    let check =
+        |path: PathBuf, shown: String, want: &str, report: &mut DatasetReport| -> Result<()> {
+            if !path.is_file() {
+                report.drift.push(Drift {
+                    path: shown,
+                    kind: "missing",
+                    diff: None,
+                });
+            } else if sha256_file(&path)? != want {
+                report.drift.push(Drift {
+                    path: shown,
+                    kind: "hash-mismatch",
+                    diff: None,
+                });
+            }
+            Ok(())
+        };
+    for (name, sha) in &m.outputs {
+        check(dir.join(name), name.clone(), sha, &mut report)?;
+        report.files_checked += 1;
+    }
+    for run in &m.inputs {
+        let run_dir = Path::new(&run.path);
+        if !run_dir.join(MANIFEST_FILE).is_file() {
+            report.inputs_absent.push(run.path.clone());
+            continue;
+        }
+        check(
+            run_dir.join(MANIFEST_FILE),
+            format!("{}/{MANIFEST_FILE}", run.path),
+            &run.manifest_sha256,
+            &mut report,
+        )?;
+        report.inputs_checked += 1;
+        for cap in &run.captures {
+            check(
+                run_dir.join(&cap.pcap),
+                format!("{}/{}", run.path, cap.pcap),
+                &cap.sha256,
+                &mut report,
+            )?;
+            report.inputs_checked += 1;
+        }
+    }
+    Ok(report)
+}
