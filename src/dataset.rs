@@ -25,10 +25,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::flow::{dissect, Flow, Tracker};
-use crate::manifest::{sha256_file, Manifest};
+use crate::manifest::{sha256_file, FileHasher, Manifest};
 use crate::pcapio::{OutFormat, Reader, Skips, Writer};
 
 pub const DATASET_MANIFEST: &str = "dataset.yaml";
@@ -160,8 +159,8 @@ pub struct Totals {
     pub flows: u64,
 }
 
-/// Progress reports while building.
-pub trait Progress {
+/// Progress reports while building (from several threads).
+pub trait Progress: Sync {
     fn phase(&self, name: &str, total_bytes: u64);
     fn advance(&self, bytes: u64);
 }
@@ -182,9 +181,8 @@ struct Source {
     service: String,
     network: String,
     size: u64,
-    min_ns: Option<i64>,
-    max_ns: Option<i64>,
-    ordered: bool,
+    /// Known not to be in time order: sorted before merging.
+    unordered: bool,
     packets: u64,
     skips: Skips,
     sha256: String,
@@ -198,20 +196,6 @@ struct RunInfo {
     chunk: usize,
     /// Address -> (service, role).
     hosts: HashMap<String, (String, String)>,
-}
-
-/// Reads and hashes at once.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
 }
 
 fn open_capture(path: &Path) -> Result<Reader<File>> {
@@ -257,12 +241,10 @@ fn load_run(
             service: cap.service.clone(),
             network: cap.network.clone(),
             size,
-            min_ns: None,
-            max_ns: None,
-            ordered: true,
+            unordered: false,
             packets: 0,
             skips: Skips::default(),
-            sha256: String::new(),
+            sha256: cap.sha256.clone(),
             deduplicated: 0,
         });
     }
@@ -273,35 +255,6 @@ fn load_run(
         chunk,
         hosts,
     });
-    Ok(())
-}
-
-/// One pass over a capture: hash, counts, time span, order.
-fn prescan(s: &mut Source, progress: &dyn Progress) -> Result<()> {
-    let f = File::open(&s.path).with_context(|| format!("opening {}", s.path.display()))?;
-    let mut hr = HashingReader {
-        inner: f,
-        hasher: Sha256::new(),
-    };
-    {
-        let mut r =
-            Reader::new(&mut hr).with_context(|| format!("reading {}", s.path.display()))?;
-        let mut last = i64::MIN;
-        while r.advance()? {
-            let ts = r.packet().ts_ns;
-            if ts < last {
-                s.ordered = false;
-            }
-            last = last.max(ts);
-            s.min_ns = Some(s.min_ns.map_or(ts, |m| m.min(ts)));
-            s.max_ns = Some(s.max_ns.map_or(ts, |m| m.max(ts)));
-        }
-        s.packets = r.packets;
-        s.skips = r.skips;
-    }
-    io::copy(&mut hr, &mut io::sink())?;
-    s.sha256 = hex::encode(hr.hasher.finalize());
-    progress.advance(s.size);
     Ok(())
 }
 
@@ -397,6 +350,14 @@ enum Input {
 }
 
 impl Input {
+    /// The current packet's time, once there is one.
+    fn head_ts(&self) -> Option<i64> {
+        match self {
+            Input::Capture { r, .. } => (r.packets > 0).then(|| r.packet().ts_ns),
+            Input::Spill(s) => Some(s.ts_ns),
+        }
+    }
+
     fn advance(&mut self) -> io::Result<bool> {
         match self {
             Input::Capture { r, .. } => r.advance(),
@@ -443,23 +404,70 @@ fn open_planned(p: &Planned, sources: &[Source]) -> Result<Input> {
     })
 }
 
+/// Captures turned out not to be in time order: the build starts again
+/// with them sorted first.
+#[derive(Debug)]
+struct Disorder(Vec<u32>);
+
+impl std::fmt::Display for Disorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "inputs {:?} are not in time order", self.0)
+    }
+}
+
+impl std::error::Error for Disorder {}
+
+/// Packets read and skipped per source, filled in as captures end.
+type ReadStats = Vec<(u64, Skips)>;
+
+/// Moves an input on; records a capture's counts when it ends, and
+/// captures whose time goes backwards.
+fn step(input: &mut Input, stats: &mut ReadStats, disordered: &mut Vec<u32>) -> Result<bool> {
+    let before = input.head_ts();
+    if !input.advance()? {
+        if let Input::Capture { r, source } = input {
+            stats[*source as usize] = (r.packets, r.skips);
+        }
+        return Ok(false);
+    }
+    if let (Input::Capture { source, .. }, Some(t)) = (&*input, before) {
+        if input.head().ts_ns < t && !disordered.contains(source) {
+            disordered.push(*source);
+        }
+    }
+    Ok(true)
+}
+
 /// k-way merge by (timestamp, input position): calls `emit` for every
-/// packet in order.
-fn merge(inputs: Vec<Input>, mut emit: impl FnMut(&Head<'_>) -> Result<()>) -> Result<()> {
+/// packet in order. A capture found out of order stops the emitting; the
+/// merge then only reads on, to find every such capture, and fails with
+/// `Disorder`.
+fn merge(
+    inputs: Vec<Input>,
+    stats: &mut ReadStats,
+    mut emit: impl FnMut(&Head<'_>) -> Result<()>,
+) -> Result<()> {
     let mut inputs = inputs;
     let mut heap = BinaryHeap::with_capacity(inputs.len());
+    let mut disordered = Vec::new();
     for (i, input) in inputs.iter_mut().enumerate() {
-        if input.advance()? {
+        if step(input, stats, &mut disordered)? {
             heap.push(Reverse((input.head().ts_ns, i)));
         }
     }
     while let Some(Reverse((_, i))) = heap.pop() {
-        emit(&inputs[i].head())?;
-        if inputs[i].advance()? {
+        if disordered.is_empty() {
+            emit(&inputs[i].head())?;
+        }
+        if step(&mut inputs[i], stats, &mut disordered)? {
             heap.push(Reverse((inputs[i].head().ts_ns, i)));
         }
     }
-    Ok(())
+    if disordered.is_empty() {
+        Ok(())
+    } else {
+        Err(Disorder(disordered).into())
+    }
 }
 
 /// Sorts a capture that is not in time order into spill files of at most
@@ -470,6 +478,7 @@ fn sort_capture(
     tmp: &Path,
     budget: usize,
     spills: &mut usize,
+    stats: &mut ReadStats,
 ) -> Result<Vec<PathBuf>> {
     let mut r = open_capture(&s.path)?;
     let mut out = Vec::new();
@@ -513,6 +522,7 @@ fn sort_capture(
         }
     }
     flush(&mut arena, &mut index)?;
+    stats[source as usize] = (r.packets, r.skips);
     Ok(out)
 }
 
@@ -524,6 +534,7 @@ fn reduce(
     tmp: &Path,
     max_open: usize,
     spills: &mut usize,
+    stats: &mut ReadStats,
 ) -> Result<Vec<Planned>> {
     let max_open = max_open.max(2);
     while planned.len() > max_open {
@@ -541,7 +552,7 @@ fn reduce(
                 .collect::<Result<Vec<_>>>()?;
             let (path, mut w) = SpillWriter::create(tmp, *spills)?;
             *spills += 1;
-            merge(inputs, |h| Ok(w.write(h)?))?;
+            merge(inputs, stats, |h| Ok(w.write(h)?))?;
             w.finish()?;
             for p in group {
                 if let Planned::Spill(old) = p {
@@ -557,6 +568,88 @@ fn reduce(
 
 // ---------------------------------------------------------------------
 // Output.
+
+/// An output file written and hashed on a background thread, so the merge
+/// only fills buffers.
+struct HashedOutput {
+    buf: Vec<u8>,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    worker: Option<std::thread::JoinHandle<io::Result<String>>>,
+}
+
+const OUT_BUF: usize = 1 << 20;
+
+impl HashedOutput {
+    fn create(path: &Path) -> Result<Self> {
+        let mut file =
+            File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let worker = std::thread::spawn(move || {
+            let mut h = FileHasher::new();
+            for block in rx {
+                h.update(&block);
+                file.write_all(&block)?;
+            }
+            file.flush()?;
+            Ok(h.hex())
+        });
+        Ok(HashedOutput {
+            buf: Vec::with_capacity(OUT_BUF),
+            tx: Some(tx),
+            worker: Some(worker),
+        })
+    }
+
+    fn send(&mut self) -> io::Result<()> {
+        let block = std::mem::replace(&mut self.buf, Vec::with_capacity(OUT_BUF));
+        let sent = self.tx.as_ref().map(|tx| tx.send(block).is_ok());
+        if sent == Some(true) {
+            return Ok(());
+        }
+        // The writer thread stopped: its error says why.
+        self.tx = None;
+        match self.worker.take().map(|w| w.join()) {
+            Some(Ok(Err(e))) => Err(e),
+            _ => Err(io::Error::other("output writer stopped")),
+        }
+    }
+
+    /// Flushes, waits for the writer and returns the file's sha256.
+    fn finish(mut self) -> io::Result<String> {
+        if !self.buf.is_empty() {
+            self.send()?;
+        }
+        self.tx = None;
+        match self.worker.take().map(|w| w.join()) {
+            Some(Ok(r)) => r,
+            _ => Err(io::Error::other("output writer panicked")),
+        }
+    }
+}
+
+impl Drop for HashedOutput {
+    /// An abandoned output still waits for its writer thread.
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Write for HashedOutput {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= OUT_BUF {
+            self.send()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -719,6 +812,36 @@ impl Dedupe {
 
 /// Builds a dataset into `opts.out` (which must not exist or be empty).
 pub fn build(opts: &Options, progress: &dyn Progress) -> Result<DatasetManifest> {
+    let mut unordered = std::collections::BTreeSet::new();
+    loop {
+        match attempt(opts, &unordered, progress) {
+            Err(e) => match e.downcast_ref::<Disorder>() {
+                // Start again with that capture sorted; rare, since
+                // tcpdump writes in time order.
+                Some(Disorder(found)) if found.iter().any(|s| !unordered.contains(s)) => {
+                    unordered.extend(found.iter().copied());
+                    for entry in std::fs::read_dir(&opts.out)? {
+                        let path = entry?.path();
+                        if path.is_dir() {
+                            std::fs::remove_dir_all(&path)?;
+                        } else {
+                            std::fs::remove_file(&path)?;
+                        }
+                    }
+                }
+                _ => return Err(e),
+            },
+            ok => return ok,
+        }
+    }
+}
+
+/// One try at a build, sorting the captures known to be out of order.
+fn attempt(
+    opts: &Options,
+    unordered: &std::collections::BTreeSet<u32>,
+    progress: &dyn Progress,
+) -> Result<DatasetManifest> {
     if opts.chunks.iter().all(|c| c.is_empty()) {
         bail!("no runs given: name run directories (or folders of them)");
     }
@@ -738,11 +861,11 @@ pub fn build(opts: &Options, progress: &dyn Progress) -> Result<DatasetManifest>
             load_run(dir, c, &mut runs, &mut sources)?;
         }
     }
-    let total: u64 = sources.iter().map(|s| s.size).sum();
-    progress.phase("scanning", total);
-    for s in sources.iter_mut() {
-        prescan(s, progress)?;
+    for &s in unordered {
+        sources[s as usize].unordered = true;
     }
+    let total: u64 = sources.iter().map(|s| s.size).sum();
+    let mut stats: ReadStats = vec![(0, Skips::default()); sources.len()];
 
     let tmp = tempfile::Builder::new()
         .prefix(".detgen-merge-")
@@ -754,15 +877,15 @@ pub fn build(opts: &Options, progress: &dyn Progress) -> Result<DatasetManifest>
     };
     let capture_name = format!("dataset.{ext}");
     let mut writer = Writer::new(
-        BufWriter::with_capacity(1 << 20, File::create(opts.out.join(&capture_name))?),
+        HashedOutput::create(&opts.out.join(&capture_name))?,
         opts.format,
         opts.nanos,
     )?;
-    let mut flows_out = BufWriter::new(File::create(opts.out.join(FLOWS_FILE))?);
+    let mut flows_out = HashedOutput::create(&opts.out.join(FLOWS_FILE))?;
     flows_out.write_all(format!("{}\n", FLOW_COLUMNS.join(",")).as_bytes())?;
     let mut packets_out = match opts.packet_labels {
         true => {
-            let mut w = BufWriter::new(File::create(opts.out.join(PACKETS_FILE))?);
+            let mut w = HashedOutput::create(&opts.out.join(PACKETS_FILE))?;
             w.write_all(format!("{}\n", PACKET_COLUMNS.join(",")).as_bytes())?;
             Some(w)
         }
@@ -786,43 +909,51 @@ pub fn build(opts: &Options, progress: &dyn Progress) -> Result<DatasetManifest>
         let members: Vec<u32> = (0..sources.len() as u32)
             .filter(|&s| runs[sources[s as usize].run].chunk == c)
             .collect();
-        let start = members
-            .iter()
-            .filter_map(|&s| sources[s as usize].min_ns)
-            .min();
-        let end = members
-            .iter()
-            .filter_map(|&s| sources[s as usize].max_ns)
-            .max();
-        let shift = match (start, prev_end) {
-            (None, _) => 0,
-            (Some(s), None) => opts.start_ns.map_or(0, |t| t - s),
-            (Some(s), Some(p)) => p + opts.gap_ns - s,
-        };
         let first_packet = writer.packets + 1;
         let mut planned = Vec::new();
         for &s in &members {
             let src = &sources[s as usize];
-            if src.packets == 0 {
-                continue;
-            }
-            if src.ordered {
-                planned.push(Planned::Capture(s));
+            if src.unordered {
+                let sorted = sort_capture(
+                    s,
+                    src,
+                    tmp.path(),
+                    opts.spill_bytes,
+                    &mut spills,
+                    &mut stats,
+                )?;
+                planned.extend(sorted.into_iter().map(Planned::Spill));
             } else {
-                for p in sort_capture(s, src, tmp.path(), opts.spill_bytes, &mut spills)? {
-                    planned.push(Planned::Spill(p));
-                }
+                planned.push(Planned::Capture(s));
             }
         }
-        let planned = reduce(planned, &sources, tmp.path(), opts.max_open, &mut spills)?;
+        let planned = reduce(
+            planned,
+            &sources,
+            tmp.path(),
+            opts.max_open,
+            &mut spills,
+            &mut stats,
+        )?;
+        // The merge meets the chunk's first packet first: the shift is
+        // known from then on.
+        let (mut start, mut end, mut shift) = (None, None, 0i64);
         let inputs = planned
             .iter()
             .map(|p| open_planned(p, &sources))
             .collect::<Result<Vec<_>>>()?;
         let mut last_written = None;
         let mut dedup_counts = vec![0u64; sources.len()];
-        merge(inputs, |h| {
-            progress.advance(u64::from(h.orig_len.min(h.data.len() as u32)) + 16);
+        merge(inputs, &mut stats, |h| {
+            progress.advance(h.data.len() as u64 + 16);
+            if start.is_none() {
+                start = Some(h.ts_ns);
+                shift = match prev_end {
+                    None => opts.start_ns.map_or(0, |t| t - h.ts_ns),
+                    Some(p) => p + opts.gap_ns - h.ts_ns,
+                };
+            }
+            end = Some(h.ts_ns);
             let src = &sources[h.source as usize];
             let mut ts = h.ts_ns + shift;
             if !nanos {
@@ -901,8 +1032,6 @@ pub fn build(opts: &Options, progress: &dyn Progress) -> Result<DatasetManifest>
         }
         if let Some(t) = last_written {
             prev_end = Some(t);
-        } else if let Some(e) = end {
-            prev_end = Some(e + shift);
         }
         chunks.push(ChunkRecord {
             index: c,
@@ -918,21 +1047,18 @@ pub fn build(opts: &Options, progress: &dyn Progress) -> Result<DatasetManifest>
             original_end_ns: end,
         });
     }
-    writer
-        .finish()?
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
-    flows_out
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
+    let mut outputs = BTreeMap::new();
+    outputs.insert(capture_name, writer.finish()?.finish()?);
+    outputs.insert(FLOWS_FILE.to_string(), flows_out.finish()?);
     if let Some(p) = packets_out {
-        p.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        outputs.insert(PACKETS_FILE.to_string(), p.finish()?);
     }
     drop(tmp);
 
     for (s, n) in unsupported.iter().enumerate() {
+        let (packets, skips) = stats[s];
+        sources[s].packets = packets;
+        sources[s].skips = skips;
         sources[s].skips.unsupported_linktype += n;
     }
     let mut inputs: Vec<InputRun> = runs
@@ -961,18 +1087,10 @@ pub fn build(opts: &Options, progress: &dyn Progress) -> Result<DatasetManifest>
             packets: s.packets,
             skipped: s.skips,
             deduplicated: s.deduplicated,
-            time_ordered: s.ordered,
+            time_ordered: !s.unordered,
         });
     }
     totals.packets = chunks.iter().map(|c| c.packets).sum();
-    let mut outputs = BTreeMap::new();
-    let mut names = vec![capture_name, FLOWS_FILE.to_string()];
-    if opts.packet_labels {
-        names.push(PACKETS_FILE.to_string());
-    }
-    for n in names {
-        outputs.insert(n.clone(), sha256_file(&opts.out.join(&n))?);
-    }
     let manifest = DatasetManifest {
         detgen_version: env!("CARGO_PKG_VERSION").to_string(),
         options: OptionsRecord {

@@ -248,11 +248,48 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// sha256 of a file, streamed. Files (captures, datasets) are hashed with
+/// ring, whose SHA-256 is several times faster than sha2's on CPUs without
+/// SHA extensions; the digests are the same.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
+    let mut h = FileHasher::new();
     std::io::copy(&mut f, &mut h)?;
-    Ok(hex::encode(h.finalize()))
+    Ok(h.hex())
+}
+
+/// A streaming SHA-256 (ring) usable as an `io::Write` sink.
+pub struct FileHasher(ring::digest::Context);
+
+impl FileHasher {
+    pub fn new() -> Self {
+        FileHasher(ring::digest::Context::new(&ring::digest::SHA256))
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    pub fn hex(self) -> String {
+        hex::encode(self.0.finish().as_ref())
+    }
+}
+
+impl Default for FileHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::io::Write for FileHasher {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Manifest {

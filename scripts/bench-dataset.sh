@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Dataset benchmark, measured side by side in one run on the same inputs:
+#   1. merge + shift: `detgen dataset build` (one chunk per run) against
+#      the manual workflow (per chunk `mergecap`, `editcap -t` by the same
+#      shift, then `mergecap -a` to concatenate the chunks);
+#   2. features: `detgen features` against a `tshark -T fields` export of
+#      the fields the features are computed from.
+# Inputs are synthetic captures (examples/synth_captures.rs) in rendered
+# ping runs, read from the page cache by both sides. Prints a Markdown
+# table: wall time, throughput (input MB/s), peak RSS and the ratios.
+#
+# Usage: scripts/bench-dataset.sh [MB_PER_RUN [FILES_PER_RUN [RUNS]]]
+#        (default 1000 MB x 32 files x 2 runs: 2 GB of captures)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MB=${1:-1000}
+FILES=${2:-32}
+RUNS=${3:-2}
+for tool in mergecap editcap tshark capinfos /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install tshark time)" >&2; exit 1; }
+done
+cargo build --release --quiet --bin detgen --example synth_captures
+BIN=$PWD/target/release/detgen
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/detgen-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+runs=()
+for r in $(seq 1 "$RUNS"); do
+    "$BIN" --scenarios scenarios render ping --seed $((7000 + r)) --out "$WORK/runs/$r" >/dev/null
+    runs+=("$WORK/runs/$r/ping-1-0")
+done
+echo "bench: writing $RUNS x $MB MB of captures ($FILES files per run)" >&2
+target/release/examples/synth_captures "$MB" "$FILES" "${runs[@]}"
+input_bytes=$(cat "$WORK"/runs/*/ping-1-0/pcap/*.pcap | wc -c)
+
+# measure NAME CMD...: wall seconds and peak RSS (KiB) of CMD and its children.
+declare -A SECS KB
+measure() {
+    local name=$1
+    shift
+    cat "$WORK"/runs/*/ping-1-0/pcap/*.pcap >/dev/null # same warm cache for both
+    /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" || {
+        cat "$WORK/err" >&2
+        exit 1
+    }
+    read -r SECS[$name] KB[$name] <"$WORK/time"
+}
+
+echo "bench: detgen dataset build" >&2
+measure detgen "$BIN" dataset build "${runs[@]}" --out "$WORK/ds" --gap 1
+# The manual workflow gets the shifts detgen computed (finding them by hand
+# would take another pass per chunk, which is not counted).
+mapfile -t shifts < <(grep 'shift_ns:' "$WORK/ds/dataset.yaml" | awk '{printf "%.6f\n", $2 / 1e9}')
+cat >"$WORK/manual.sh" <<EOF
+set -e
+parts=()
+i=0
+for run in ${runs[*]}; do
+    shift_s=\$(sed -n "\$((i + 1))p" "$WORK/shifts")
+    mergecap -F pcap -w "$WORK/chunk\$i.pcap" "\$run"/pcap/*.pcap
+    editcap -F pcap -t "\$shift_s" "$WORK/chunk\$i.pcap" "$WORK/shifted\$i.pcap"
+    rm "$WORK/chunk\$i.pcap"
+    parts+=("$WORK/shifted\$i.pcap")
+    i=\$((i + 1))
+done
+mergecap -F pcap -a -w "$WORK/manual.pcap" "\${parts[@]}"
+EOF
+printf '%s\n' "${shifts[@]}" >"$WORK/shifts"
+echo "bench: mergecap + editcap" >&2
+measure manual bash "$WORK/manual.sh"
+
+# Same packets, same span?
+count() { capinfos -c -a -e -T -r "$1" | awk -F'\t' '{print $2, $3, $4}'; }
+a=$(count "$WORK/ds/dataset.pcap")
+b=$(count "$WORK/manual.pcap")
+[ "$a" = "$b" ] || { echo "bench: outputs differ: detgen [$a] manual [$b]" >&2; exit 1; }
+rm -f "$WORK"/shifted*.pcap "$WORK/manual.pcap"
+
+echo "bench: detgen features" >&2
+measure features "$BIN" features "$WORK/ds" --out "$WORK/features.csv"
+echo "bench: tshark -T fields" >&2
+measure tshark tshark -r "$WORK/ds/dataset.pcap" -T fields -e frame.time_epoch -e ip.src -e ip.dst \
+    -e ip.proto -e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport -e tcp.flags -e frame.len
+
+mbps() { awk -v b="$input_bytes" -v s="$1" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", b / a }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+echo
+echo "Inputs: $RUNS runs x $FILES captures, $((input_bytes / 1000000)) MB, $(echo "$a" | cut -d' ' -f1) packets; $(nproc) CPUs."
+echo
+echo "| task | tool | seconds | MB/s | peak RSS (MiB) | detgen speed-up |"
+echo "|---|---|---|---|---|---|"
+echo "| merge + shift | detgen dataset build | ${SECS[detgen]} | $(mbps "${SECS[detgen]}") | $(mib "${KB[detgen]}") | $(ratio "${SECS[detgen]}" "${SECS[manual]}") |"
+echo "| merge + shift | mergecap + editcap -t + mergecap -a | ${SECS[manual]} | $(mbps "${SECS[manual]}") | $(mib "${KB[manual]}") | |"
+echo "| flow features | detgen features | ${SECS[features]} | $(mbps "${SECS[features]}") | $(mib "${KB[features]}") | $(ratio "${SECS[features]}" "${SECS[tshark]}") |"
+echo "| flow features | tshark -T fields | ${SECS[tshark]} | $(mbps "${SECS[tshark]}") | $(mib "${KB[tshark]}") | |"
