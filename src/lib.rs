@@ -3,6 +3,7 @@
 //! spec -> sample -> render -> run -> capture -> label.
 //! See ARCHITECTURE.md for the map.
 
+pub mod campaign;
 pub mod capture;
 pub mod compare;
 pub mod dataset;

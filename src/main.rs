@@ -67,6 +67,22 @@ enum Command {
     /// Remove containers, networks and volumes left by interrupted runs
     /// (everything labelled org.detgen.run).
     Clean,
+    /// Execute a dataset plan (YAML): chunk by chunk, the chunk's runs side
+    /// by side, then merge all into OUT/dataset. Run it again on the same
+    /// OUT to resume after an interruption: complete chunks are kept.
+    Campaign {
+        /// The plan file (see the README's campaign section).
+        plan: PathBuf,
+        /// Campaign folder: campaign.yaml, runs/chunk-NNN/, dataset/.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// As for `run`: rate and loss only on a kernel without netem.
+        #[arg(long)]
+        wan_fallback: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Datasets: merge finished runs into one labelled capture.
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -263,6 +279,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
             println!("removed {n} container(s), network(s) and volume(s) labelled org.detgen.run");
             Ok(0)
         }
+        Command::Campaign {
+            plan,
+            out,
+            wan_fallback,
+            json,
+        } => campaign(&scenarios, &plan, &out, wan_fallback, json),
         Command::Dataset(DatasetCommand::Build(args)) => build_dataset(&args),
         Command::Features {
             dataset,
@@ -298,6 +320,85 @@ impl dataset::Progress for Bar {
     fn advance(&self, bytes: u64) {
         self.0.inc(bytes);
     }
+}
+
+fn campaign(
+    scenarios: &Path,
+    plan: &Path,
+    out: &Path,
+    wan_fallback: bool,
+    json: bool,
+) -> Result<u8> {
+    run::install_signal_handler()?;
+    run::check_docker()?;
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    // Events go above the bar, or plainly to stderr when it is hidden.
+    let say = |line: String| {
+        if bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
+        }
+    };
+    let on_event = |e: detgen::campaign::Event<'_>| {
+        use detgen::campaign::Event;
+        match e {
+            Event::Kept(c) => say(format!("chunk {c}: complete before, kept")),
+            Event::Redo(c) => say(format!("chunk {c}: left incomplete, redoing it")),
+            Event::Start { chunk, runs } => {
+                say(format!("chunk {chunk}: {runs} runs side by side"));
+                bar.set_length(runs as u64);
+                bar.set_position(0);
+                bar.set_message(format!("runs of chunk {chunk}"));
+                bar.enable_steady_tick(std::time::Duration::from_millis(500));
+            }
+            Event::RunDone { dir, result } => {
+                let name = dir.file_name().unwrap_or_default().to_string_lossy();
+                match result {
+                    Ok(res) => say(format!("  {name}: {}", describe(res))),
+                    Err(e) => say(format!("  {name} failed: {e:#}")),
+                }
+                bar.inc(1);
+            }
+            Event::ChunkDone(c) => say(format!("chunk {c}: complete")),
+            Event::Building => say("merging the chunks into the dataset".to_string()),
+        }
+    };
+    let building = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {msg}")
+            .expect("valid template"),
+    );
+    let opts = run::Options { wan_fallback };
+    let summary = detgen::campaign::execute(
+        plan,
+        scenarios,
+        out,
+        opts,
+        &Bar(building.clone()),
+        &on_event,
+    )?;
+    bar.finish_and_clear();
+    building.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        let t = &summary.dataset.totals;
+        println!(
+            "{}: {} runs in {} chunks ({} kept from before); dataset {}: {} packets, {} flows",
+            out.display(),
+            summary.runs,
+            summary.chunks,
+            summary.chunks_kept,
+            out.join(detgen::campaign::DATASET_DIR).display(),
+            t.packets,
+            t.flows
+        );
+    }
+    Ok(0)
 }
 
 fn seconds_to_ns(what: &str, s: f64) -> Result<i64> {

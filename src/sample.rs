@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rand_distr::{Cauchy, Exp, Normal, Pareto, Weibull};
@@ -567,4 +568,51 @@ mod tests {
             .unwrap_err()
             .contains("no parameter `nope`"));
     }
+}
+
+/// One run slot of a campaign: which plan entry, which of its
+/// subscenarios, which WAN choice (`None`: the scenario's own default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub entry: usize,
+    pub subscenario: usize,
+    pub wan: Option<usize>,
+}
+
+/// What a campaign plan leaves to chance: the entry of every slot (by
+/// weight, or exact counts in a shuffled order), a subscenario of that
+/// entry (uniform) and a WAN choice (by weight). `entries` are (weight or
+/// count, number of subscenarios); `slots` is used with weights only.
+pub fn draw_campaign(
+    seed: u64,
+    entries: &[(f64, usize)],
+    counts: bool,
+    wan_weights: &[f64],
+    slots: usize,
+) -> Vec<Slot> {
+    let mut order: Vec<usize> = if counts {
+        let mut v: Vec<usize> = entries
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (n, _))| std::iter::repeat_n(i, *n as usize))
+            .collect();
+        v.shuffle(&mut stream(seed, "campaign/order"));
+        v
+    } else {
+        let pick = WeightedIndex::new(entries.iter().map(|(w, _)| *w)).expect("validated weights");
+        let mut rng = stream(seed, "campaign/entries");
+        (0..slots).map(|_| pick.sample(&mut rng)).collect()
+    };
+    let mut subs = stream(seed, "campaign/subscenarios");
+    let mut wan_rng = stream(seed, "campaign/wan");
+    let wan_pick = (!wan_weights.is_empty())
+        .then(|| WeightedIndex::new(wan_weights.iter().copied()).expect("validated weights"));
+    order
+        .drain(..)
+        .map(|entry| Slot {
+            entry,
+            subscenario: subs.random_range(0..entries[entry].1.max(1)),
+            wan: wan_pick.as_ref().map(|p| p.sample(&mut wan_rng)),
+        })
+        .collect()
 }

@@ -337,6 +337,15 @@ fn teardown(sh: &Shell, manifest: &Manifest) -> Result<()> {
     first_err.map_or(Ok(()), Err)
 }
 
+/// Tear down whatever an interrupted run of this directory left in
+/// Docker (its compose project), so it can be rendered and run again.
+pub fn abandon(run_dir: &Path) -> Result<()> {
+    let (_, manifest) = Manifest::read(run_dir)?;
+    let sh = Shell::new()?;
+    sh.change_dir(run_dir);
+    teardown(&sh, &manifest)
+}
+
 /// Execute runs, `jobs` at a time. Runs whose subnets collide never run
 /// side by side. Returns each run's result in input order.
 pub fn execute_all(
