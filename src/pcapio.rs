@@ -213,6 +213,17 @@ impl<R: Read> Reader<R> {
         Ok(true)
     }
 
+    /// The file's link type: the pcap header's, or the first pcapng
+    /// interface's (Ethernet before any interface is known).
+    pub fn header_linktype(&self) -> u32 {
+        match &self.format {
+            Format::Pcap { linktype, .. } => *linktype,
+            Format::PcapNg { ifaces, .. } => {
+                ifaces.first().map_or(LINKTYPE_ETHERNET, |i| i.linktype)
+            }
+        }
+    }
+
     /// The packet `advance` moved to.
     pub fn packet(&self) -> Packet<'_> {
         Packet {
