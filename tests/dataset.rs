@@ -265,11 +265,11 @@ fn out_of_order_damaged_and_many_inputs_are_handled_within_bounds() {
     let tmp = tempfile::tempdir().unwrap();
     let run = render_run(tmp.path(), 21);
     let (c, s) = ips(&run);
-    // 300 captures of one run, each a connection on its own port; every
+    // 1000 captures of one run, each a connection on its own port; every
     // third file is written in reverse time order.
     let mut caps = Vec::new();
     let mut expected = 0;
-    for i in 0..300u16 {
+    for i in 0..1000u16 {
         let mut conn = connection(
             &c,
             &s,
@@ -327,8 +327,8 @@ fn out_of_order_damaged_and_many_inputs_are_handled_within_bounds() {
         .iter()
         .filter(|c| !c.time_ordered)
         .count();
-    assert_eq!(unordered, 100);
-    assert_eq!(csv(&out.join("flows.csv")).len(), 300);
+    assert_eq!(unordered, 334);
+    assert_eq!(csv(&out.join("flows.csv")).len(), 1000);
 }
 
 #[test]
@@ -537,4 +537,107 @@ fn compare_tells_same_from_different_traffic() {
     };
     assert_eq!(verdict("iat", "overall"), "different");
     assert_eq!(verdict("size", "overall"), "same");
+}
+
+/// A pcap with any link type, precision and snap length.
+fn write_raw_pcap(
+    path: &Path,
+    linktype: u32,
+    nanos: bool,
+    snaplen: u32,
+    packets: &[(i64, u32, Vec<u8>)],
+) {
+    let mut b = Vec::new();
+    b.extend_from_slice(&(if nanos { 0xa1b2_3c4du32 } else { 0xa1b2_c3d4 }).to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&[0; 8]);
+    b.extend_from_slice(&snaplen.to_le_bytes());
+    b.extend_from_slice(&linktype.to_le_bytes());
+    for (ts, orig, d) in packets {
+        let frac = ts % SEC;
+        b.extend_from_slice(&((ts / SEC) as u32).to_le_bytes());
+        b.extend_from_slice(&((if nanos { frac } else { frac / 1000 }) as u32).to_le_bytes());
+        b.extend_from_slice(&(d.len() as u32).to_le_bytes());
+        b.extend_from_slice(&orig.to_le_bytes());
+        b.extend_from_slice(d);
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn mixed_link_types_precisions_and_snap_lengths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = render_run(tmp.path(), 71);
+    let (c, s) = ips(&run);
+    let t0 = 4_000 * SEC;
+    let eth = connection(&c, &s, 46000, t0, 1_000_000, 2);
+    let run = give_captures(
+        &run,
+        &[
+            ("client", "client", eth.clone()),
+            ("server", "server", vec![]),
+        ],
+    );
+    // The server's capture: Linux cooked (SLL), nanoseconds, snap length 96,
+    // the same frames without their Ethernet header, 250 ns after the client's.
+    let sll: Vec<(i64, u32, Vec<u8>)> = eth
+        .iter()
+        .map(|(t, f)| {
+            let mut d = vec![0, 0, 0, 1, 0, 6, 2, 66, 10, 0, 0, 3, 0, 0, 0x08, 0x00];
+            d.extend_from_slice(&f[14..]);
+            let orig = d.len() as u32;
+            d.truncate(96);
+            (t + 250, orig, d)
+        })
+        .collect();
+    write_raw_pcap(&run.join("pcap/server.pcap"), 113, true, 96, &sll);
+
+    let out = tmp.path().join("ds-pcap");
+    let m = dataset::build(&Options::new(vec![vec![run.clone()]], out.clone()), &Quiet).unwrap();
+    assert_eq!(m.totals.packets, 2 * eth.len() as u64);
+    let mut r = Reader::new(std::fs::File::open(out.join("dataset.pcap")).unwrap()).unwrap();
+    let mut n = 0;
+    while r.advance().unwrap() {
+        let p = r.packet();
+        assert_eq!(p.linktype, 1);
+        assert_eq!(
+            &p.data[12..14],
+            &[0x08, 0x00],
+            "an Ethernet header in front of the cooked packet"
+        );
+        n += 1;
+    }
+    assert_eq!(n, 2 * eth.len());
+    // Both views of a packet are the same flow.
+    assert_eq!(csv(&out.join("flows.csv")).len(), 1);
+
+    let out = tmp.path().join("ds-ng");
+    let mut opts = Options::new(vec![vec![run]], out.clone());
+    opts.format = OutFormat::Pcapng;
+    dataset::build(&opts, &Quiet).unwrap();
+    let mut r = Reader::new(std::fs::File::open(out.join("dataset.pcapng")).unwrap()).unwrap();
+    let mut seen = Vec::new();
+    while r.advance().unwrap() {
+        let p = r.packet();
+        seen.push((p.ts_ns, p.linktype, p.data.len()));
+    }
+    assert_eq!(seen[0], (t0, 1, 54));
+    assert_eq!(
+        seen[1],
+        (t0 + 250, 113, 16 + 40),
+        "link type and nanoseconds kept"
+    );
+    assert!(
+        seen.iter().all(|x| x.2 <= 96 || x.1 == 1),
+        "snap length kept"
+    );
+    if std::process::Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_ok()
+    {
+        let ng = tshark(&out.join("dataset.pcapng"), "tcp", &["frame.number"]);
+        assert_eq!(ng.len(), seen.len(), "tshark dissects both link types");
+    }
 }
