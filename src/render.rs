@@ -182,19 +182,30 @@ struct ServiceCtx {
 /// Render one run in memory.
 pub fn render(req: &Request) -> Result<Rendered> {
     let scenario = req.scenario;
-    let spec = &scenario.spec;
     let sub: &Subscenario = scenario.subscenario(&req.subscenario).with_context(|| {
         format!(
             "scenario `{}` has no subscenario `{}`; it has: {}",
-            spec.name,
+            scenario.spec.name,
             req.subscenario,
-            spec.subscenarios
+            scenario
+                .spec
+                .subscenarios
                 .iter()
                 .map(|s| format!("{} ({})", s.id, s.name))
                 .collect::<Vec<_>>()
                 .join(", ")
         )
     })?;
+    // The subscenario's services: the spec's, less those it omits.
+    let trimmed;
+    let spec = if sub.omit.is_empty() {
+        &scenario.spec
+    } else {
+        let mut t = scenario.spec.clone();
+        t.services.retain(|name, _| !sub.omit.contains(name));
+        trimmed = t;
+        &trimmed
+    };
     let run_id = run_id(&spec.name, &sub.id, req.index);
     let run_seed = sample::run_seed(req.root_seed, &spec.name, &sub.id, req.index);
     let project = format!("detgen-{run_id}-{:08x}", run_seed >> 32);

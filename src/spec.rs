@@ -187,6 +187,10 @@ pub struct Subscenario {
     /// Duration for this subscenario, replacing the scenario's.
     #[serde(default)]
     pub duration: Option<u64>,
+    /// Services this subscenario runs without (e.g. benign users beside
+    /// an attack that should be seen alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub omit: Vec<String>,
 }
 
 /// A spec error with its place: file, line, field path, and what to do.
@@ -672,6 +676,45 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                     format!("`{svc}` is not a service of this scenario"),
                 );
             }
+        }
+        for svc in &sub.omit {
+            if !spec.services.contains_key(svc) {
+                return err(
+                    &at("omit"),
+                    format!("`{svc}` is not a service of this scenario"),
+                );
+            }
+            if sub.environment.contains_key(svc) || sub.command.contains_key(svc) {
+                return err(
+                    &at("omit"),
+                    format!("`{svc}` is omitted and also given an environment or command here; drop one"),
+                );
+            }
+            let needs: Vec<&str> = spec
+                .services
+                .iter()
+                .filter(|(n, s)| !sub.omit.contains(n) && s.depends_on.contains(svc))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            if !needs.is_empty() {
+                return err(
+                    &at("omit"),
+                    format!(
+                        "`{svc}` is omitted but {} depend on it; omit them too",
+                        needs.join(", ")
+                    ),
+                );
+            }
+        }
+        if !spec
+            .services
+            .iter()
+            .any(|(n, s)| s.workload && !sub.omit.contains(n))
+        {
+            return err(
+                &at("omit"),
+                "no workload service would be left to run".into(),
+            );
         }
         if let Some(d) = sub.duration {
             if d == 0 || d > 86_400 {

@@ -280,3 +280,52 @@ fn aliases_and_networks_are_checked() {
     let twice = format!("{GOOD}networks: [lan, lan]\n");
     expect_error(&twice, &["`networks`", "appear once"]);
 }
+
+#[test]
+fn omitted_services_must_exist_leave_a_workload_and_no_dependant() {
+    let with = |omit: &str| {
+        GOOD.replace(
+            "    description: The only one.\n",
+            &format!("    description: The only one.\n    omit: {omit}\n"),
+        )
+    };
+    expect_error(
+        &with("[nobody]"),
+        &["scenario.yaml:21", "omit", "`nobody` is not a service"],
+    );
+    expect_error(
+        &with("[server]"),
+        &["scenario.yaml:21", "client depend on it"],
+    );
+    expect_error(&with("[client]"), &["no workload service would be left"]);
+    // Omitting a service nothing needs: it is absent from the rendered run.
+    let spec = GOOD.replace(
+        "subscenarios:\n",
+        "  bystander:\n    build: node\n    role: client\nsubscenarios:\n",
+    ) + "  - id: \"2\"\n    name: alone\n    description: Without the bystander.\n    omit: [bystander]\n";
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("demo");
+    std::fs::create_dir_all(dir.join("node")).unwrap();
+    std::fs::write(dir.join("node/Dockerfile"), "FROM debian:bookworm-slim\n").unwrap();
+    std::fs::write(dir.join("scenario.yaml"), &spec).unwrap();
+    let s = Scenario::load(&dir).unwrap();
+    let render = |sub: &str| {
+        detgen::render::render(&detgen::render::Request {
+            scenario: &s,
+            subscenario: sub.into(),
+            root_seed: 1,
+            seed_source: detgen::manifest::SeedSource::Given,
+            index: 0,
+            overrides: Default::default(),
+            duration: None,
+            wan: None,
+            host_load: false,
+        })
+        .unwrap()
+    };
+    assert!(render("1").manifest.services.contains_key("bystander"));
+    let two = render("2");
+    assert!(!two.manifest.services.contains_key("bystander"));
+    let compose = String::from_utf8(two.files["compose.yaml"].clone()).unwrap();
+    assert!(!compose.contains("bystander"), "{compose}");
+}
