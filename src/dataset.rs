@@ -27,6 +27,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::flow::{dissect, Flow, Tracker};
+use crate::label::csv_field;
 use crate::manifest::{sha256_file, FileHasher, Manifest};
 use crate::pcapio::{OutFormat, Reader, Skips, Writer};
 
@@ -648,14 +649,6 @@ impl Write for HashedOutput {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
-    }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 

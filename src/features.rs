@@ -17,6 +17,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::dataset::{DatasetManifest, FLOWS_FILE};
 use crate::flow::{dissect, Flow, Tracker};
+use crate::label::csv_field;
 use crate::pcapio::Reader;
 
 /// Label columns carried over from `flows.csv`.
@@ -53,14 +54,6 @@ fn csv_split(line: &str) -> Vec<String> {
     }
     out.push(cur);
     out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 fn read_flows(path: &Path) -> Result<HashMap<u64, Known>> {

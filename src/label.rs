@@ -38,7 +38,8 @@ const COLUMNS: &[&str] = &[
     "network",
 ];
 
-fn csv_field(s: &str) -> String {
+/// A CSV field, quoted when it must be (RFC 4180).
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
