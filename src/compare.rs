@@ -25,7 +25,6 @@ use crate::pcapio::Reader;
 pub struct Sample {
     pub iat: [Vec<f64>; 3],
     pub size: [Vec<f64>; 3],
-    pub captures: usize,
 }
 
 pub const DIRECTIONS: [&str; 3] = ["overall", "upstream", "downstream"];
@@ -85,7 +84,6 @@ pub fn sample(path: &Path) -> Result<Sample> {
                 last.remove(&f.id);
             }
         }
-        s.captures += 1;
     }
     Ok(s)
 }

@@ -652,15 +652,7 @@ impl Write for HashedOutput {
     }
 }
 
-/// Seconds since the epoch with six or nine decimals.
-pub fn format_ts(ns: i64, nanos: bool) -> String {
-    let (sec, frac) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
-    if nanos {
-        format!("{sec}.{frac:09}")
-    } else {
-        format!("{sec}.{:06}", frac / 1000)
-    }
-}
+pub use crate::label::format_ts;
 
 pub const FLOW_COLUMNS: &[&str] = &[
     "flow_id",

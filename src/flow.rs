@@ -424,10 +424,6 @@ impl Tracker {
     pub fn take_finished(&mut self) -> Vec<Flow> {
         std::mem::take(&mut self.finished)
     }
-
-    pub fn active(&self) -> usize {
-        self.active.len()
-    }
 }
 
 #[cfg(test)]

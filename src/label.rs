@@ -47,9 +47,19 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
+/// Seconds since the epoch with six or nine decimals.
+pub fn format_ts(ns: i64, nanos: bool) -> String {
+    let (sec, frac) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
+    if nanos {
+        format!("{sec}.{frac:09}")
+    } else {
+        format!("{sec}.{:06}", frac / 1000)
+    }
+}
+
 /// Seconds since the epoch with exactly six decimals.
 pub fn format_micros(us: u64) -> String {
-    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
+    format_ts(us as i64 * 1000, false)
 }
 
 /// One row per captured service of every finished run, sorted by run id.

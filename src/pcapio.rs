@@ -39,12 +39,6 @@ impl Skips {
     pub fn total(&self) -> u64 {
         self.corrupt + self.truncated + self.unsupported_linktype
     }
-
-    pub fn add(&mut self, o: &Skips) {
-        self.corrupt += o.corrupt;
-        self.truncated += o.truncated;
-        self.unsupported_linktype += o.unsupported_linktype;
-    }
 }
 
 /// The packet a reader is positioned on.
