@@ -110,7 +110,12 @@ fn ares_agents_poll_run_commands_move_files_and_mine() {
         let run = out.path().join(format!("ares-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "ares {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "ares {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(m.attack_category.as_deref(), Some("backdoor"));
         for w in ["operator", "agent1", "agent2", "agent3"] {
             assert_eq!(results.exit_codes[w], 0, "ares {sub} {w}");

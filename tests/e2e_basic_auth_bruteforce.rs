@@ -102,7 +102,12 @@ fn guessers_get_401s_and_only_the_right_credential_gets_in() {
         let m = manifest(&run);
         assert_eq!(m.attack_category.as_deref(), Some("brute-force"));
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "{sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "{sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["attacker"], 0, "{sub}");
         for side in ["attacker", "server"] {
             let pcap = run.join(format!("pcap/{side}.pcap"));

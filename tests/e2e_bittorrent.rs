@@ -119,7 +119,12 @@ fn bittorrent_subscenarios_share_the_payload_through_the_tracker() {
 fn check_run(run: &Path, sub: &str) {
     let m = manifest(run);
     let results = m.results.as_ref().unwrap();
-    assert_eq!(results.outcome, "completed", "bittorrent {sub}");
+    assert_eq!(
+        results.outcome,
+        "completed",
+        "bittorrent {sub}\n{}",
+        logs_tail(&run, 40)
+    );
     let active = int(&m, "leechers") as usize;
     let ip = |s: &str| m.services[s].ip.clone();
     let pcap = |s: &str| run.join(format!("pcap/{s}.pcap"));

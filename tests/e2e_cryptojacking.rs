@@ -218,7 +218,12 @@ fn cryptojacking_miner_submits_real_shares_to_the_pool() {
         let run = out.path().join(format!("cryptojacking-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "cryptojacking {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "cryptojacking {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["victim"], 0, "cryptojacking {sub}");
         assert_eq!(m.attack_category.as_deref(), Some("cryptojacking"));
         for side in ["victim", "web", "pool"] {

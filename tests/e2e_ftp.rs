@@ -48,7 +48,12 @@ fn all_ftp_subscenarios_begin_with_the_handshake_and_carry_their_commands() {
         let run = out.path().join(format!("ftp-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "ftp {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "ftp {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["client"], 0, "ftp {sub}");
         for side in ["client", "server"] {
             let pcap = run.join(format!("pcap/{side}.pcap"));

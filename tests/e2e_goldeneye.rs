@@ -50,7 +50,12 @@ fn goldeneye_floods_with_random_queries_and_keep_alive_headers() {
         let run = out.path().join(format!("goldeneye-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "goldeneye {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "goldeneye {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["attacker"], 0, "goldeneye {sub}");
         assert_eq!(m.attack_category.as_deref(), Some("dos"));
         for side in ["attacker", "victim"] {

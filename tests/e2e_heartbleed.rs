@@ -120,7 +120,12 @@ fn heartbleed_leaks_the_drawn_secrets_unless_patched() {
         let run = out.path().join(format!("heartbleed-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "heartbleed {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "heartbleed {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["attacker"], 0, "heartbleed {sub}");
         assert_eq!(results.exit_codes["user"], 0, "heartbleed {sub}");
         assert_eq!(m.attack_category.as_deref(), Some("exploit"));

@@ -126,7 +126,12 @@ fn irc_subscenarios_talk_send_files_and_run_the_channel() {
         let run = out.path().join(format!("irc-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "irc {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "irc {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         for c in ["client1", "client2"] {
             assert_eq!(results.exit_codes[c], 0, "irc {sub} {c}");
         }

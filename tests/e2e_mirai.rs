@@ -178,7 +178,12 @@ fn mirai_bots_obey_the_cnc_flood_the_victim_and_scan_for_telnet() {
         let run = out.path().join(format!("mirai-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "mirai {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "mirai {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(m.attack_category.as_deref(), Some("botnet"));
         for w in ["operator", "bot1", "bot2", "bot3", "bot4"] {
             assert_eq!(results.exit_codes[w], 0, "mirai {sub} {w}");

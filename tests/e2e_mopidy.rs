@@ -156,7 +156,12 @@ fn mopidy_subscenarios_control_over_mpd_and_stream_to_icecast() {
 fn check_run(run: &Path, sub: &str) {
     let m = manifest(run);
     let results = m.results.as_ref().unwrap();
-    assert_eq!(results.outcome, "completed", "mopidy {sub}");
+    assert_eq!(
+        results.outcome,
+        "completed",
+        "mopidy {sub}\n{}",
+        logs_tail(&run, 40)
+    );
     for w in ["controller", "listener"] {
         assert_eq!(results.exit_codes[w], 0, "mopidy {sub} {w}");
     }

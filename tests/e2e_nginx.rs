@@ -288,7 +288,12 @@ fn nginx_serves_every_subscenario_from_the_first_packet() {
         let run = out.path().join(format!("{SCENARIO}-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "{SCENARIO} {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "{SCENARIO} {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["client"], 0, "{SCENARIO} {sub}");
         let https = param(&m, "scheme") == "https";
         assert_eq!(https, ["2", "4", "6"].contains(&sub), "{SCENARIO} {sub}");

@@ -15,7 +15,12 @@ fn ntp_queries_and_sync_get_answers_at_the_drawn_stratum() {
         let run = run_scenario(out.path(), "ntp", sub, 851, &["--force"]);
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "ntp {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "ntp {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["client"], 0, "ntp {sub}");
         let int = |name: &str| match &m.parameters[name].value {
             detgen::sample::Value::Int(i) => *i,

@@ -93,7 +93,12 @@ fn rtmp_streams_reach_every_viewer() {
         let run = out.path().join(format!("{SCENARIO}-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "{sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "{sub}\n{}",
+            logs_tail(&run, 40)
+        );
         for w in ["publisher", "viewer1", "viewer2", "viewer3"] {
             assert_eq!(results.exit_codes[w], 0, "{sub}: {w} failed");
         }

@@ -89,7 +89,12 @@ fn scrapy_crawls_many_pages_of_the_allowed_sites_with_the_drawn_agent_and_robots
         let run = out.path().join(format!("scrapy-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "{what}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "{what}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["crawler"], 0, "{what}");
         let crawler = run.join("pcap/crawler.pcap");
         for side in ["crawler", "web"] {

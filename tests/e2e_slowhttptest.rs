@@ -171,7 +171,12 @@ fn slowhttptest_modes_leave_their_signatures_over_http_and_https() {
         let run = out.path().join(format!("slowhttptest-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "slowhttptest {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "slowhttptest {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["attacker"], 0, "slowhttptest {sub}");
         assert_eq!(m.class.to_string(), "malicious");
         assert_eq!(m.attack_category.as_deref(), Some("dos"));

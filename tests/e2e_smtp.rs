@@ -70,7 +70,12 @@ fn smtp_subscenarios_deliver_mail_with_the_drawn_subject() {
         let run = out.path().join(format!("smtp-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "smtp {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "smtp {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         // the server is a workload: it exits 0 only once its mailboxes hold
         // every message as sent
         assert_eq!(results.exit_codes["client"], 0, "smtp {sub}");

@@ -90,7 +90,12 @@ fn param(m: &Manifest, name: &str) -> String {
 fn completed(run: &Path, what: &str) -> Manifest {
     let m = manifest(run);
     let results = m.results.as_ref().unwrap();
-    assert_eq!(results.outcome, "completed", "{what}");
+    assert_eq!(
+        results.outcome,
+        "completed",
+        "{what}\n{}",
+        logs_tail(&run, 40)
+    );
     assert_eq!(results.exit_codes["client"], 0, "{what}");
     for side in ["client", "app", "db"] {
         assert!(

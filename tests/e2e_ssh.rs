@@ -15,7 +15,12 @@ fn ssh_subscenarios_carry_both_banners_from_the_first_packet() {
         let run = run_scenario(out.path(), "ssh", sub, 301, &["--force"]);
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "ssh {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "ssh {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["client"], 0, "ssh {sub}");
         for side in ["client", "server"] {
             let pcap = run.join(format!("pcap/{side}.pcap"));

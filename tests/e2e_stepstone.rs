@@ -119,7 +119,12 @@ fn check_run(run: &Path, sub: &str) {
     let m = manifest(run);
     let results = m.results.as_ref().unwrap();
     eprintln!("stepstone {sub}: {:.1} s", results.wall_seconds);
-    assert_eq!(results.outcome, "completed", "stepstone {sub}");
+    assert_eq!(
+        results.outcome,
+        "completed",
+        "stepstone {sub}\n{}",
+        logs_tail(&run, 40)
+    );
     assert_eq!(results.exit_codes["attacker"], 0, "stepstone {sub}");
     let mut stems: Vec<&str> = results.captures.keys().map(String::as_str).collect();
     stems.sort();

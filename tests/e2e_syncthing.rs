@@ -77,7 +77,12 @@ fn syncthing_peers_sync_over_tls_on_22000() {
         let run = out.join(format!("{SCENARIO}-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "{sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "{sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(
             results.exit_codes["peer-a"], 0,
             "{sub}: the sync was not verified"

@@ -72,7 +72,12 @@ fn fuzzers_get_404s_and_find_the_planted_paths() {
         let m = manifest(&run);
         assert_eq!(m.attack_category.as_deref(), Some("web-attack"));
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "url-fuzz {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "url-fuzz {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["attacker"], 0, "url-fuzz {sub}");
         for side in ["attacker", "server"] {
             let pcap = run.join(format!("pcap/{side}.pcap"));

@@ -36,7 +36,12 @@ fn completed(run: &Path, what: &str) -> Manifest {
     let results = m.results.as_ref().unwrap();
     let log = std::fs::read_to_string(run.join("logs/client.log")).unwrap_or_default();
     let tail: Vec<&str> = log.lines().rev().take(15).collect();
-    assert_eq!(results.outcome, "completed", "{what}: {tail:#?}");
+    assert_eq!(
+        results.outcome,
+        "completed",
+        "{what}: {tail:#?}\n{}",
+        logs_tail(&run, 40)
+    );
     assert_eq!(results.exit_codes["client"], 0, "{what}: {tail:#?}");
     for side in ["client", "wordpress", "db"] {
         assert!(

@@ -22,13 +22,46 @@ pub fn detgen(args: &[&str]) -> Output {
         .expect("detgen runs")
 }
 
+/// A command's status and output; for `detgen run`, also the end of the
+/// service logs of every run that did not complete cleanly.
 pub fn text(o: &Output) -> String {
-    format!(
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let mut s = format!(
         "status: {}\nstdout:\n{}\nstderr:\n{}",
         o.status,
-        String::from_utf8_lossy(&o.stdout),
+        stdout,
         String::from_utf8_lossy(&o.stderr)
-    )
+    );
+    for line in stdout.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(run), Some(outcome)) = (words.next(), words.next()) else {
+            continue;
+        };
+        if outcome != "completed" && Path::new(run).join("logs").is_dir() {
+            s.push_str(&logs_tail(Path::new(run), 40));
+        }
+    }
+    s
+}
+
+/// The last `lines` lines of each service log of a run, for failure
+/// messages.
+pub fn logs_tail(run: &Path, lines: usize) -> String {
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(run.join("logs"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    logs.sort();
+    let mut s = String::new();
+    for log in logs {
+        let body = std::fs::read_to_string(&log).unwrap_or_default();
+        let all: Vec<&str> = body.lines().collect();
+        s.push_str(&format!("\n--- {} (last {lines} lines)\n", log.display()));
+        for l in &all[all.len().saturating_sub(lines)..] {
+            s.push_str(l);
+            s.push('\n');
+        }
+    }
+    s
 }
 
 /// Docker is required unless DETGEN_SKIP_DOCKER=1 says to skip: a missing
