@@ -86,7 +86,12 @@ fn injections_work_on_the_sign_in_page_and_fail_on_the_registration_page() {
         let run = out.path().join(format!("sqli-{sub}-0"));
         let m = manifest(&run);
         let results = m.results.as_ref().unwrap();
-        assert_eq!(results.outcome, "completed", "sqli {sub}");
+        assert_eq!(
+            results.outcome,
+            "completed",
+            "sqli {sub}\n{}",
+            logs_tail(&run, 40)
+        );
         assert_eq!(results.exit_codes["attacker"], 0, "sqli {sub}");
         for side in ["attacker", "app", "db"] {
             let pcap = run.join(format!("pcap/{side}.pcap"));
@@ -176,10 +181,14 @@ fn injections_work_on_the_sign_in_page_and_fail_on_the_registration_page() {
     assert!(log.contains("boolean-based blind"), "{log}");
     assert!(log.contains(&format!("| {admin} ")), "{log}");
 
-    // 4: time-based blind (SLEEP) reads the number of accounts: the
-    // administrator, the drawn users and the attacker's own.
+    // 4: time-based blind (SLEEP of the drawn seconds) reads the number of
+    // accounts: the administrator, the drawn users and the attacker's own.
     let (run, m, posts) = &runs[3];
-    assert!(any_posted(posts, "/login.php", "SLEEP("), "sqli 4");
+    let sleep = format!("SLEEP({})", param(m, "time_sec"));
+    assert!(
+        any_posted(posts, "/login.php", &sleep),
+        "sqli 4: no {sleep}"
+    );
     let users: i64 = param(m, "n_users").parse().unwrap();
     let log = attacker_log(run);
     assert!(

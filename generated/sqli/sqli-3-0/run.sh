@@ -4,7 +4,7 @@
 # Runs scenario 'sqli', subscenario '3' with docker compose
 # alone: builds the images, starts the capture sidecars (they own the
 # network namespaces), applies the netem scripts, starts the services, waits
-# until the workload services exit or 60 seconds pass, removes the
+# until the workload services exit or 120 seconds pass, removes the
 # shaping, stops everything so tcpdump flushes, moves the captures to pcap/
 # and removes containers, network and volumes.
 #
@@ -19,7 +19,7 @@ case "${1:-}" in
     --wan-fallback) fallback=--fallback ;;
     *) echo "usage: $0 [--wan-fallback]" >&2; exit 2 ;;
 esac
-duration='60'
+duration='120'
 workloads='attacker'
 captures='capture-app capture-attacker capture-db'
 shaped=''
