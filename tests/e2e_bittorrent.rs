@@ -123,7 +123,7 @@ fn check_run(run: &Path, sub: &str) {
         results.outcome,
         "completed",
         "bittorrent {sub}\n{}",
-        logs_tail(&run, 40)
+        logs_tail(run, 40)
     );
     let active = int(&m, "leechers") as usize;
     let ip = |s: &str| m.services[s].ip.clone();

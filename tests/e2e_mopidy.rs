@@ -160,7 +160,7 @@ fn check_run(run: &Path, sub: &str) {
         results.outcome,
         "completed",
         "mopidy {sub}\n{}",
-        logs_tail(&run, 40)
+        logs_tail(run, 40)
     );
     for w in ["controller", "listener"] {
         assert_eq!(results.exit_codes[w], 0, "mopidy {sub} {w}");

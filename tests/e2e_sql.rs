@@ -94,7 +94,7 @@ fn completed(run: &Path, what: &str) -> Manifest {
         results.outcome,
         "completed",
         "{what}\n{}",
-        logs_tail(&run, 40)
+        logs_tail(run, 40)
     );
     assert_eq!(results.exit_codes["client"], 0, "{what}");
     for side in ["client", "app", "db"] {

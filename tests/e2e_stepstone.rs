@@ -123,7 +123,7 @@ fn check_run(run: &Path, sub: &str) {
         results.outcome,
         "completed",
         "stepstone {sub}\n{}",
-        logs_tail(&run, 40)
+        logs_tail(run, 40)
     );
     assert_eq!(results.exit_codes["attacker"], 0, "stepstone {sub}");
     let mut stems: Vec<&str> = results.captures.keys().map(String::as_str).collect();

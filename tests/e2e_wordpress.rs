@@ -40,7 +40,7 @@ fn completed(run: &Path, what: &str) -> Manifest {
         results.outcome,
         "completed",
         "{what}: {tail:#?}\n{}",
-        logs_tail(&run, 40)
+        logs_tail(run, 40)
     );
     assert_eq!(results.exit_codes["client"], 0, "{what}: {tail:#?}");
     for side in ["client", "wordpress", "db"] {
