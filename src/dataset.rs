@@ -22,6 +22,7 @@ use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -570,12 +571,14 @@ fn reduce(
 // ---------------------------------------------------------------------
 // Output.
 
-/// An output file written and hashed on a background thread, so the merge
-/// only fills buffers.
+/// An output file written and hashed on two background threads (the
+/// hash is the slowest part of a build: it gets a core of its own), so
+/// the merge only fills buffers.
 struct HashedOutput {
     buf: Vec<u8>,
-    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    worker: Option<std::thread::JoinHandle<io::Result<String>>>,
+    tx: Vec<std::sync::mpsc::SyncSender<Arc<Vec<u8>>>>,
+    writer: Option<std::thread::JoinHandle<io::Result<()>>>,
+    hasher: Option<std::thread::JoinHandle<String>>,
 }
 
 const OUT_BUF: usize = 1 << 20;
@@ -584,57 +587,72 @@ impl HashedOutput {
     fn create(path: &Path) -> Result<Self> {
         let mut file =
             File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
-        let worker = std::thread::spawn(move || {
-            let mut h = FileHasher::new();
-            for block in rx {
-                h.update(&block);
+        let (write_tx, write_rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(8);
+        let (hash_tx, hash_rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(8);
+        let writer = std::thread::spawn(move || {
+            for block in write_rx {
                 file.write_all(&block)?;
             }
-            file.flush()?;
-            Ok(h.hex())
+            file.flush()
+        });
+        let hasher = std::thread::spawn(move || {
+            let mut h = FileHasher::new();
+            for block in hash_rx {
+                h.update(&block);
+            }
+            h.hex()
         });
         Ok(HashedOutput {
             buf: Vec::with_capacity(OUT_BUF),
-            tx: Some(tx),
-            worker: Some(worker),
+            tx: vec![write_tx, hash_tx],
+            writer: Some(writer),
+            hasher: Some(hasher),
         })
     }
 
     fn send(&mut self) -> io::Result<()> {
-        let block = std::mem::replace(&mut self.buf, Vec::with_capacity(OUT_BUF));
-        let sent = self.tx.as_ref().map(|tx| tx.send(block).is_ok());
-        if sent == Some(true) {
+        let block = Arc::new(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(OUT_BUF),
+        ));
+        if !self.tx.is_empty() && self.tx.iter().all(|tx| tx.send(block.clone()).is_ok()) {
             return Ok(());
         }
-        // The writer thread stopped: its error says why.
-        self.tx = None;
-        match self.worker.take().map(|w| w.join()) {
-            Some(Ok(Err(e))) => Err(e),
-            _ => Err(io::Error::other("output writer stopped")),
-        }
+        // A thread stopped: the writer's error says why.
+        Err(self
+            .join()
+            .err()
+            .unwrap_or_else(|| io::Error::other("output writer stopped")))
     }
 
-    /// Flushes, waits for the writer and returns the file's sha256.
+    /// Closes the channels and waits for both threads.
+    fn join(&mut self) -> io::Result<String> {
+        self.tx.clear();
+        let written = match self.writer.take().map(|w| w.join()) {
+            Some(Ok(r)) => r,
+            _ => Err(io::Error::other("output writer panicked")),
+        };
+        let hash = match self.hasher.take().map(|h| h.join()) {
+            Some(Ok(hash)) => Ok(hash),
+            _ => Err(io::Error::other("output hasher panicked")),
+        };
+        written?;
+        hash
+    }
+
+    /// Flushes, waits for the threads and returns the file's sha256.
     fn finish(mut self) -> io::Result<String> {
         if !self.buf.is_empty() {
             self.send()?;
         }
-        self.tx = None;
-        match self.worker.take().map(|w| w.join()) {
-            Some(Ok(r)) => r,
-            _ => Err(io::Error::other("output writer panicked")),
-        }
+        self.join()
     }
 }
 
 impl Drop for HashedOutput {
     /// An abandoned output still waits for its writer thread.
     fn drop(&mut self) {
-        self.tx = None;
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
-        }
+        let _ = self.join();
     }
 }
 
