@@ -216,4 +216,39 @@ fn a_killed_campaign_resumes_and_yields_one_labelled_dataset() {
         String::from_utf8_lossy(&o.stdout).lines().count() as u64 - 1,
         m.totals.flows
     );
+    // KS between the campaign's runs: ICMP echoes and FTP sessions differ
+    // in packet sizes (exit 3); a run against itself is the same.
+    let run_of = |scenario: &str| {
+        let r = m.inputs.iter().find(|r| r.scenario == scenario).unwrap();
+        out.join("runs")
+            .join(campaign::chunk_dir(r.chunk as u32))
+            .join(&r.run_id)
+    };
+    let (ping, ftp) = (run_of("ping"), run_of("ftp"));
+    let ks = |a: &Path, b: &Path| {
+        let o = detgen(&[
+            "compare",
+            "--json",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("compare --json");
+        let verdict = |metric: &str| {
+            v["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["metric"] == metric && t["direction"] == "overall")
+                .map(|t| t["verdict"].as_str().unwrap().to_string())
+                .unwrap()
+        };
+        (o.status.code(), verdict("size"), verdict("iat"))
+    };
+    let (code, size, _) = ks(&ping, &ftp);
+    assert_eq!((code, size.as_str()), (Some(3), "different"));
+    let (code, size, iat) = ks(&ftp, &ftp);
+    assert_eq!(
+        (code, size.as_str(), iat.as_str()),
+        (Some(0), "same", "same")
+    );
 }
