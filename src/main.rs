@@ -180,8 +180,9 @@ struct BuildArgs {
 struct RenderArgs {
     /// Scenario name (see `detgen list`).
     scenario: String,
-    /// Subscenario id, or `all`.
-    #[arg(long, default_value = "all", value_name = "ID|all")]
+    /// Subscenarios: `all`, or ids or names, comma separated (`1,3` or
+    /// `crawl-https,sitemap`).
+    #[arg(long, default_value = "all", value_name = "ID,...|all")]
     subscenario: String,
     /// Root seed; drawn from OS entropy (and printed) when absent.
     #[arg(long)]
@@ -552,6 +553,36 @@ fn compare(a: &Path, b: &Path, alpha: f64, json: bool) -> Result<u8> {
     })
 }
 
+/// The subscenarios a `--subscenario` value names: `all`, or a comma
+/// separated list of ids or names, in the order given, each once.
+fn pick_subscenarios(scenario: &Scenario, wanted: &str) -> Result<Vec<String>> {
+    let subs = &scenario.spec.subscenarios;
+    if wanted == "all" {
+        return Ok(subs.iter().map(|s| s.id.clone()).collect());
+    }
+    let mut picked: Vec<String> = Vec::new();
+    for item in wanted.split(',').map(str::trim) {
+        let found = subs
+            .iter()
+            .find(|s| s.id == item)
+            .or_else(|| subs.iter().find(|s| s.name == item));
+        let Some(sub) = found else {
+            return usage(format!(
+                "scenario `{}` has no subscenario `{item}`; it has: {} (ids or names, comma separated, or `all`)",
+                scenario.name(),
+                subs.iter()
+                    .map(|s| format!("{} ({})", s.id, s.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        if !picked.contains(&sub.id) {
+            picked.push(sub.id.clone());
+        }
+    }
+    Ok(picked)
+}
+
 fn load(scenarios: &Path, name: &str) -> Result<Scenario> {
     if !detgen::spec::is_valid_name(name) {
         return usage(format!(
@@ -653,29 +684,7 @@ fn render_runs(scenarios: &Path, args: &RenderArgs) -> Result<Vec<PathBuf>> {
             (s, SeedSource::Entropy)
         }
     };
-    let subs: Vec<String> = if args.subscenario == "all" {
-        scenario
-            .spec
-            .subscenarios
-            .iter()
-            .map(|s| s.id.clone())
-            .collect()
-    } else if scenario.subscenario(&args.subscenario).is_some() {
-        vec![args.subscenario.clone()]
-    } else {
-        return usage(format!(
-            "scenario `{}` has no subscenario `{}`; it has: {} (or `all`)",
-            scenario.name(),
-            args.subscenario,
-            scenario
-                .spec
-                .subscenarios
-                .iter()
-                .map(|s| s.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    };
+    let subs = pick_subscenarios(&scenario, &args.subscenario)?;
     let mut rendered = Vec::new();
     for sub in &subs {
         for index in 0..args.runs {

@@ -660,6 +660,15 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                 "use lowercase letters, digits and '-' (e.g. get-one-file)".into(),
             );
         }
+        if spec.subscenarios[..i].iter().any(|s| s.name == sub.name) {
+            return err(
+                &at("name"),
+                format!(
+                    "name `{}` is used twice (`--subscenario` accepts names)",
+                    sub.name
+                ),
+            );
+        }
         for pname in sub.parameters.keys() {
             if !is_valid_param_name(pname) {
                 return err(

@@ -148,3 +148,50 @@ fn every_golden_compose_file_is_confined() {
     }
     assert!(checked > 40, "checked {checked} services");
 }
+
+#[test]
+fn subscenarios_picked_by_list_or_name_render_the_golden_bytes() {
+    let out = tempfile::tempdir().unwrap();
+    let o = detgen(&[
+        "render",
+        "ftp",
+        "--subscenario",
+        "delete-file,1,3",
+        "--seed",
+        "7",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut made: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    made.sort();
+    assert_eq!(made, ["ftp-1-0", "ftp-3-0"], "each picked once");
+    for run in &made {
+        assert_eq!(
+            tree(&out.path().join(run)),
+            tree(&repo().join("generated/ftp").join(run)),
+            "{run}"
+        );
+    }
+    let o = detgen(&[
+        "render",
+        "ftp",
+        "--subscenario",
+        "1,no-such",
+        "--out",
+        out.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no subscenario `no-such`") && err.contains("3 (delete-file)"),
+        "{err}"
+    );
+    assert!(
+        !out.path().join("x").exists(),
+        "nothing rendered on a bad pick"
+    );
+}

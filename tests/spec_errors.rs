@@ -169,6 +169,14 @@ fn duplicate_subscenario_id() {
 }
 
 #[test]
+fn duplicate_subscenario_name() {
+    expect_error(
+        &format!("{GOOD}  - id: \"2\"\n    name: one\n    description: Again.\n"),
+        &["subscenarios.[1].name", "used twice", ":22"],
+    );
+}
+
+#[test]
 fn name_must_match_folder() {
     expect_error(
         &GOOD.replace("name: demo", "name: other"),
