@@ -114,6 +114,7 @@ fn main() {
             exit_codes: BTreeMap::new(),
             captures,
             wan: None,
+            host: None,
         });
         std::fs::write(run.join("manifest.yaml"), m.to_text_with_results()).expect("manifest");
     }

@@ -374,6 +374,7 @@ fn campaign(
             .expect("valid template"),
     );
     let opts = run::Options { wan_fallback };
+    warn_if_busy();
     let summary = detgen::campaign::execute(
         plan,
         scenarios,
@@ -815,9 +816,23 @@ fn describe(res: &detgen::manifest::RunResults) -> String {
     }
 }
 
+/// Says so on standard error when the host already runs more than it has
+/// CPUs for: runs still work, but their timing shows the load.
+fn warn_if_busy() {
+    if let Some(h) = detgen::manifest::HostAtStart::now().filter(|h| h.busy()) {
+        eprintln!(
+            "detgen: warning: the host is busy (load {:.1} on {} CPUs): timing-sensitive \
+             workloads may slow down or time out, and the captures' timing shows the load \
+             (recorded in each manifest's results.host)",
+            h.load_average[0], h.cpus
+        );
+    }
+}
+
 fn run_runs(scenarios: &Path, args: &RunArgs) -> Result<u8> {
     run::install_signal_handler()?;
     run::check_docker()?;
+    warn_if_busy();
     let dirs = render_runs(scenarios, &args.render)?;
     let opts = run::Options {
         wan_fallback: args.wan_fallback,

@@ -190,6 +190,34 @@ pub struct RunResults {
     /// What the netem scripts applied, when the run had WAN emulation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wan: Option<WanResults>,
+    /// The host when the run started: timing on a busy host is not timing
+    /// on an idle one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostAtStart>,
+}
+
+/// The host's CPUs and load averages (1, 5 and 15 minutes) at a run's start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostAtStart {
+    pub cpus: u32,
+    pub load_average: [f64; 3],
+}
+
+impl HostAtStart {
+    /// Reads `/proc/loadavg`; `None` where there is none.
+    pub fn now() -> Option<Self> {
+        let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+        let mut f = text.split_whitespace().map(str::parse::<f64>);
+        let load_average = [f.next()?.ok()?, f.next()?.ok()?, f.next()?.ok()?];
+        let cpus = std::thread::available_parallelism().ok()?.get() as u32;
+        Some(HostAtStart { cpus, load_average })
+    }
+
+    /// Whether more is runnable than there are CPUs (1-minute average).
+    pub fn busy(&self) -> bool {
+        self.load_average[0] > f64::from(self.cpus)
+    }
 }
 
 /// What WAN emulation was applied, as the netem scripts reported it.

@@ -97,6 +97,7 @@ fn give_captures(run: &Path, captures: &[(&str, &str, Frames)]) -> PathBuf {
         exit_codes: BTreeMap::new(),
         captures: records,
         wan: None,
+        host: None,
     });
     std::fs::write(run.join("manifest.yaml"), m.to_text_with_results()).unwrap();
     run.to_path_buf()

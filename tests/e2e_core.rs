@@ -21,6 +21,12 @@ fn ping_run_captures_every_echo_on_both_ends() {
     let results = m.results.as_ref().expect("results recorded");
     assert_eq!(results.outcome, "completed");
     assert_eq!(results.exit_codes["client"], 0);
+    // The host's state at the start is recorded with the results.
+    let host = results.host.as_ref().expect("host recorded");
+    assert!(host.cpus >= 1 && host.load_average.iter().all(|l| *l >= 0.0));
+    assert!(std::fs::read_to_string(run.join("manifest.yaml"))
+        .unwrap()
+        .contains("load_average:"));
     let Value::Int(count) = m.parameters["count"].value else {
         panic!()
     };

@@ -17,7 +17,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use xshell::{cmd, Shell};
 
 use crate::capture;
-use crate::manifest::{Manifest, RunResults, MANIFEST_FILE};
+use crate::manifest::{HostAtStart, Manifest, RunResults, MANIFEST_FILE};
 
 pub mod wan;
 
@@ -221,6 +221,7 @@ pub fn execute(run_dir: &Path, opts: Options) -> Result<RunResults> {
     let wan_mode = wan_mode(&[run_dir.to_path_buf()], opts)?;
     let mut wan_results = None;
     let started_at = now_rfc3339();
+    let host = HostAtStart::now();
     let start = Instant::now();
     let mut exit_codes = BTreeMap::new();
 
@@ -307,6 +308,7 @@ pub fn execute(run_dir: &Path, opts: Options) -> Result<RunResults> {
         exit_codes,
         captures,
         wan: wan_results,
+        host,
     };
     manifest.results = Some(results.clone());
     let tmp = run_dir.join(".manifest.yaml.tmp");
