@@ -429,6 +429,15 @@ pub fn render(req: &Request) -> Result<Rendered> {
             ),
             None => None,
         };
+        let ready = match &svc.ready {
+            Some(items) => Some(
+                items
+                    .iter()
+                    .map(|t| eval(t, &format!("services.{name}.ready")))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            None => None,
+        };
         let mut env_templates = svc.environment.clone();
         if let Some(extra) = sub.environment.get(name) {
             env_templates.extend(extra.clone());
@@ -484,7 +493,7 @@ pub fn render(req: &Request) -> Result<Rendered> {
             environment,
             volumes,
             cap_add: svc.cap_add.clone(),
-            ready: svc.ready.clone(),
+            ready,
             labels: common_labels(name, &svc.role),
         });
     }

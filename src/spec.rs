@@ -111,7 +111,8 @@ pub struct Service {
     /// before this one starts.
     #[serde(default)]
     pub depends_on: Vec<String>,
-    /// A command that exits 0 once the service is ready to take traffic.
+    /// A command that exits 0 once the service is ready to take traffic;
+    /// its items are templates over the parameters, like `command`.
     #[serde(default)]
     pub ready: Option<Vec<String>>,
     /// Extra Linux capabilities (kept to the minimum a tool needs).
@@ -747,7 +748,10 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
             if let Some(extra) = sub.environment.get(name) {
                 env.extend(extra.clone());
             }
-            let templates = env.values().chain(command.into_iter().flatten());
+            let templates = env
+                .values()
+                .chain(command.into_iter().flatten())
+                .chain(svc.ready.iter().flatten());
             for t in templates {
                 if let Err(m) = crate::render::check_template(t, &params) {
                     return err(

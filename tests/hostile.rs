@@ -21,6 +21,7 @@ services:
     workload: true
     command: [sh, -c, 'printf %s "$WORD" > /out/env; printf %s "$1" > /out/arg', sh, "{{ word }}"]
     environment: {WORD: "{{ word }}", BOTH: "<{{ word }}>"}
+    ready: [test, -n, "{{ word }}"]
     volumes: [{source: out, target: /out}]
 subscenarios:
   - id: "1"
@@ -90,6 +91,8 @@ fn hostile_values_reach_compose_verbatim() {
             format!("<{value}>")
         );
         assert_eq!(unescape(&client["command"][4]), *value);
+        assert_eq!(client["healthcheck"]["test"][0], "CMD");
+        assert_eq!(unescape(&client["healthcheck"]["test"][3]), *value);
         // the rendered YAML parses on its own, too
         let yaml: serde_yaml_ng::Value =
             serde_yaml_ng::from_slice(&std::fs::read(run.join("compose.yaml")).unwrap()).unwrap();

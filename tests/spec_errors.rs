@@ -139,6 +139,17 @@ fn template_with_unknown_parameter() {
 }
 
 #[test]
+fn ready_check_with_unknown_parameter() {
+    expect_error(
+        &GOOD.replace(
+            "    role: server\n",
+            "    role: server\n    ready: [test, -n, \"{{ usr }}\"]\n",
+        ),
+        &["services.server", "unknown parameter(s) usr"],
+    );
+}
+
+#[test]
 fn volume_escaping_the_run_dir() {
     expect_error(
         &GOOD.replace(
