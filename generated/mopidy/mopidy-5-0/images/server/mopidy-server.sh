@@ -25,7 +25,10 @@ abr) ENC="lamemp3enc target=bitrate bitrate=${STREAM_BITRATE:-128} cbr=false" ;;
 vbr) ENC="lamemp3enc target=quality quality=${STREAM_QUALITY:-4}" ;;
 *) echo "mopidy-server: STREAM_MODE must be cbr, abr or vbr" >&2; exit 1 ;;
 esac
-SHOUT="shout2send ip=${STREAM_HOST:-icecast} port=${STREAM_PORT:-8000} password=${STREAM_PASSWORD:?} mount=${STREAM_MOUNT:?}"
+# async=false, as in Mopidy's Icecast example: the sink does not wait for
+# preroll in state changes. Without it, a `clear` while streaming once
+# stalled Mopidy's core past an MPD client's 30 s timeout on a busy host.
+SHOUT="shout2send async=false ip=${STREAM_HOST:-icecast} port=${STREAM_PORT:-8000} password=${STREAM_PASSWORD:?} mount=${STREAM_MOUNT:?}"
 SHOUT+=" streamname=\"${STREAM_NAME:-Mopidy}\" genre=\"${STREAM_GENRE:-Various}\" description=\"${STREAM_DESCRIPTION:-Music from Mopidy}\""
 
 cat >"$CONF" <<EOF
