@@ -625,16 +625,19 @@ impl HashedOutput {
             .unwrap_or_else(|| io::Error::other("output writer stopped")))
     }
 
-    /// Closes the channels and waits for both threads.
+    /// Closes the channels and waits for both threads (once; a second call
+    /// has nothing to wait for and returns an empty hash).
     fn join(&mut self) -> io::Result<String> {
         self.tx.clear();
         let written = match self.writer.take().map(|w| w.join()) {
             Some(Ok(r)) => r,
-            _ => Err(io::Error::other("output writer panicked")),
+            Some(Err(_)) => Err(io::Error::other("output writer panicked")),
+            None => Ok(()),
         };
         let hash = match self.hasher.take().map(|h| h.join()) {
             Some(Ok(hash)) => Ok(hash),
-            _ => Err(io::Error::other("output hasher panicked")),
+            Some(Err(_)) => Err(io::Error::other("output hasher panicked")),
+            None => Ok(String::new()),
         };
         written?;
         hash
