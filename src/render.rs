@@ -420,24 +420,19 @@ pub fn render(req: &Request) -> Result<Rendered> {
                 )]),
             );
         }
-        let command = match sub.command.get(name).or(svc.command.as_ref()) {
-            Some(items) => Some(
-                items
-                    .iter()
-                    .map(|t| eval(t, &format!("services.{name}.command")))
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            None => None,
+        // A list of templates (command, ready check), each item evaluated.
+        let eval_list = |items: Option<&Vec<String>>, field: &str| {
+            items
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|t| eval(t, &format!("services.{name}.{field}")))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .transpose()
         };
-        let ready = match &svc.ready {
-            Some(items) => Some(
-                items
-                    .iter()
-                    .map(|t| eval(t, &format!("services.{name}.ready")))
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            None => None,
-        };
+        let command = eval_list(sub.command.get(name).or(svc.command.as_ref()), "command")?;
+        let ready = eval_list(svc.ready.as_ref(), "ready")?;
         let mut env_templates = svc.environment.clone();
         if let Some(extra) = sub.environment.get(name) {
             env_templates.extend(extra.clone());
