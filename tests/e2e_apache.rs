@@ -17,16 +17,6 @@ use detgen::sample::Value;
 const SCENARIO: &str = "apache";
 const SEED: &str = "530";
 
-/// A drawn parameter as the text the templates saw.
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
-
 fn int(m: &Manifest, name: &str) -> usize {
     param(m, name).parse().unwrap()
 }

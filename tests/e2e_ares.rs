@@ -18,16 +18,6 @@ use sha2::{Digest, Sha256};
 
 const SEED: &str = "970";
 
-/// A drawn parameter of a run, as text.
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Int(i) => i.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
-
 fn num(m: &Manifest, name: &str) -> f64 {
     param(m, name).parse().unwrap()
 }

@@ -12,22 +12,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::*;
-use detgen::manifest::Manifest;
-use detgen::sample::Value;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 const SEED: &str = "991";
-
-/// A drawn parameter of a run, as text.
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Int(i) => i.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 /// Per TCP stream, the bytes `src` sent to `dst` in sequence order.
 fn streams(pcap: &Path, src: &str, dst: &str) -> BTreeMap<u64, Vec<u8>> {

@@ -8,20 +8,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
-use detgen::manifest::Manifest;
-use detgen::sample::Value;
 
 const SEED: &str = "680";
-
-/// A drawn parameter of a run, as text.
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Int(i) => i.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 #[test]
 fn goldeneye_floods_with_random_queries_and_keep_alive_headers() {

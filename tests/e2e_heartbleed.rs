@@ -11,20 +11,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::*;
-use detgen::manifest::Manifest;
-use detgen::sample::Value;
 
 const SEED: &str = "981";
-
-/// A drawn parameter of a run, as text.
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Int(i) => i.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 /// The bytes `src` sent to `dst` over TCP, all streams together, each
 /// stream in sequence order (retransmissions counted once).

@@ -13,22 +13,11 @@ use std::path::Path;
 
 use common::*;
 use detgen::manifest::Manifest;
-use detgen::sample::Value;
 
 const SEED: &str = "969";
 /// The device's logins in this test: heavy in Mirai's table, so that the
 /// scanners' random picks find one within the run (the scenario draws them).
 const ACCOUNTS: &[&str] = &["root:xc3511", "admin:admin", "support:support"];
-
-/// A drawn parameter of a run, as text.
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Int(i) => i.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 fn int(m: &Manifest, name: &str) -> i64 {
     param(m, name).parse().unwrap()

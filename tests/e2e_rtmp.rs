@@ -17,21 +17,10 @@ use std::path::Path;
 
 use common::*;
 use detgen::manifest::Manifest;
-use detgen::sample::Value;
 
 const SCENARIO: &str = "rtmp";
 const SEED: &str = "938";
 const VIEWERS: [&str; 3] = ["viewer1", "viewer2", "viewer3"];
-
-/// A drawn parameter as the text the templates saw.
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 /// The AMF strings of the RTMP commands `src` sent (tab-free lines, one
 /// per message, strings joined by commas).

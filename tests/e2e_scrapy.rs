@@ -12,21 +12,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::*;
-use detgen::manifest::Manifest;
-use detgen::sample::Value;
 
 const SEED: &str = "900";
 /// Scrapy's own User-Agent (the `default` choice).
 const SCRAPY_UA: &str = "Scrapy/2.8.0 (+https://scrapy.org)";
-
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 /// One request of the crawler: host, path, User-Agent.
 type Request = (String, String, String);

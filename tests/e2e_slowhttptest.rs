@@ -23,16 +23,6 @@ use detgen::sample::Value;
 
 const SEED: &str = "650";
 
-/// A drawn parameter of a run, as text.
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Int(i) => i.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
-
 fn int_param(m: &Manifest, name: &str) -> i64 {
     match &m.parameters[name].value {
         Value::Int(i) => *i,

@@ -13,7 +13,6 @@ use std::path::Path;
 
 use common::*;
 use detgen::manifest::Manifest;
-use detgen::sample::Value;
 
 /// A subscenario, the HTTP requests (method, start of the URI) its client
 /// must send, and pieces of SQL the app must send to the database.
@@ -77,15 +76,6 @@ const EXPECTED: &[Expected] = &[
         &["FROM categories", "FROM products"],
     ),
 ];
-
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 fn completed(run: &Path, what: &str) -> Manifest {
     let m = manifest(run);

@@ -13,17 +13,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::*;
-use detgen::manifest::Manifest;
-use detgen::sample::Value;
-
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 /// Form values the attacker posted (URL-decoded by tshark), with the URI.
 fn posted(pcap: &Path) -> Vec<(String, String)> {

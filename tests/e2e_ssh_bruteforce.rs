@@ -62,14 +62,6 @@ const SUBS: &[Sub] = &[
     },
 ];
 
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        other => panic!("{name} is {other:?}"),
-    }
-}
-
 fn int(m: &Manifest, name: &str) -> i64 {
     match &m.parameters[name].value {
         Value::Int(i) => *i,

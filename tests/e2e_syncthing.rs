@@ -13,22 +13,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use detgen::manifest::Manifest;
 use detgen::sample::Value;
 
 const SCENARIO: &str = "syncthing";
 const SEED: &str = "922";
 const PEERS: [&str; 3] = ["peer-a", "peer-b", "peer-c"];
-
-/// A drawn parameter as the text the templates saw.
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 /// Payload bytes a capture saw arriving at `ip` on TCP port 22000.
 fn bep_bytes_to(pcap: &Path, ip: &str) -> u64 {

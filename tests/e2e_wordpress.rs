@@ -17,19 +17,9 @@ use std::path::Path;
 
 use common::*;
 use detgen::manifest::Manifest;
-use detgen::sample::Value;
 
 const SEED: &str = "906";
 const HTTPS_SEED: u64 = 907;
-
-fn param(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
 
 fn completed(run: &Path, what: &str) -> Manifest {
     let m = manifest(run);

@@ -181,3 +181,14 @@ pub fn first_tcp_is_syn(pcap: &Path) -> bool {
     let f: Vec<&str> = first.split('\t').collect();
     f.len() == 2 && set(f[0]) && !set(f[1])
 }
+
+/// A drawn parameter of a run as the text its templates saw.
+pub fn param(m: &detgen::manifest::Manifest, name: &str) -> String {
+    use detgen::sample::Value;
+    match &m.parameters[name].value {
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Str(s) => s.clone(),
+        Value::Files(_) => panic!("{name} is a file set"),
+    }
+}
