@@ -619,6 +619,7 @@ fn list(scenarios: &Path, json: bool) -> Result<u8> {
                     "duration": spec.duration,
                     "services": spec.services.iter().map(|(n, svc)| serde_json::json!({
                         "name": n, "role": svc.role, "captured": svc.capture, "workload": svc.workload,
+                        "replicas": svc.replicas,
                     })).collect::<Vec<_>>(),
                     "subscenarios": spec.subscenarios.iter().map(|sub| serde_json::json!({
                         "id": sub.id, "name": sub.name, "description": sub.description,

@@ -146,6 +146,9 @@ pub struct ServiceRecord {
     pub image: String,
     pub captured: bool,
     pub workload: bool,
+    /// For a copy of a replicated service: that service's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_of: Option<String>,
 }
 
 impl ServiceRecord {

@@ -19,7 +19,7 @@ use crate::manifest::{
     ServiceRecord, SubscenarioRecord, WanRecord, WanService, MANIFEST_FILE,
 };
 use crate::sample::{self, Value};
-use crate::spec::{Scenario, Subscenario};
+use crate::spec::{self, Replicas, Scenario, Spec, Subscenario, MAX_REPLICAS, REPLICA_VARS};
 use crate::wan::{self, Link, Side};
 
 /// Templates shared by every scenario, embedded in the binary.
@@ -197,26 +197,18 @@ pub fn render(req: &Request) -> Result<Rendered> {
         )
     })?;
     // The subscenario's services: the spec's, less those it omits.
-    let trimmed;
-    let spec = if sub.omit.is_empty() {
-        &scenario.spec
-    } else {
-        let mut t = scenario.spec.clone();
-        t.services.retain(|name, _| !sub.omit.contains(name));
-        trimmed = t;
-        &trimmed
-    };
-    let run_id = run_id(&spec.name, &sub.id, req.index);
-    let run_seed = sample::run_seed(req.root_seed, &spec.name, &sub.id, req.index);
+    let mut trimmed = scenario.spec.clone();
+    trimmed.services.retain(|name, _| !sub.omit.contains(name));
+    let run_id = run_id(&trimmed.name, &sub.id, req.index);
+    let run_seed = sample::run_seed(req.root_seed, &trimmed.name, &sub.id, req.index);
     let project = format!("detgen-{run_id}-{:08x}", run_seed >> 32);
-    let duration = req.duration.or(sub.duration).unwrap_or(spec.duration);
+    let duration = req.duration.or(sub.duration).unwrap_or(trimmed.duration);
     if duration == 0 {
         bail!("--duration must be at least 1 second");
     }
 
-    let params = scenario.parameters_for(sub);
-    let drawn =
-        sample::draw_all(&params, run_seed, &req.overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (spec, drawn) = draw_replicated(&trimmed, scenario.parameters_for(sub), run_seed, req)?;
+    let spec = &spec;
     let values: BTreeMap<&str, &Value> =
         drawn.iter().map(|(k, d)| (k.as_str(), &d.value)).collect();
 
@@ -282,7 +274,7 @@ pub fn render(req: &Request) -> Result<Rendered> {
         }
     }
 
-    let wan_record = draw_wan(req, run_seed)?;
+    let wan_record = draw_wan(req, spec, run_seed)?;
     let mut tables: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for svc in wan_record.services.values() {
         for link in svc.links.values() {
@@ -332,8 +324,8 @@ pub fn render(req: &Request) -> Result<Rendered> {
         });
     }
     let venv = value_environment();
-    let eval = |t: &str, what: &str| -> Result<String> {
-        venv.render_str(t, &values)
+    let eval_in = |t: &str, what: &str, values: &BTreeMap<&str, &Value>| -> Result<String> {
+        venv.render_str(t, values)
             .with_context(|| format!("rendering {what} template `{t}`"))
     };
     let common_labels = |service: &str, role: &str| -> BTreeMap<String, String> {
@@ -362,6 +354,29 @@ pub fn render(req: &Request) -> Result<Rendered> {
             })
             .collect();
         let ip = joined[0].ip.clone();
+        // A copy of a replicated service: its templates also see its index,
+        // the count and its own parameters; the subscenario's settings for
+        // the service apply to every copy.
+        let mut own: Vec<(String, Value)> = Vec::new();
+        let base = match &svc.replica_of {
+            Some((base, i)) => {
+                let n = spec
+                    .services
+                    .values()
+                    .filter(|s| matches!(&s.replica_of, Some((b, _)) if b == base))
+                    .count();
+                own.push((REPLICA_VARS[0].into(), Value::Int(*i as i64)));
+                own.push((REPLICA_VARS[1].into(), Value::Int(n as i64)));
+                for p in svc.replica_parameters.keys() {
+                    own.push((p.clone(), drawn[&format!("{name}.{p}")].value.clone()));
+                }
+                base.as_str()
+            }
+            None => name.as_str(),
+        };
+        let mut svc_values = values.clone();
+        svc_values.extend(own.iter().map(|(k, v)| (k.as_str(), v)));
+        let eval = |t: &str, what: &str| eval_in(t, what, &svc_values);
         let capture_name = format!("capture-{name}");
         let capture_file = format!("/capture/{name}.pcap.part");
         // tcpdump on eth0 for one network; for several, a capture per
@@ -431,10 +446,10 @@ pub fn render(req: &Request) -> Result<Rendered> {
                 })
                 .transpose()
         };
-        let command = eval_list(sub.command.get(name).or(svc.command.as_ref()), "command")?;
+        let command = eval_list(sub.command.get(base).or(svc.command.as_ref()), "command")?;
         let ready = eval_list(svc.ready.as_ref(), "ready")?;
         let mut env_templates = svc.environment.clone();
-        if let Some(extra) = sub.environment.get(name) {
+        if let Some(extra) = sub.environment.get(base) {
             env_templates.extend(extra.clone());
         }
         let mut environment = BTreeMap::new();
@@ -468,6 +483,7 @@ pub fn render(req: &Request) -> Result<Rendered> {
                 image: image.clone(),
                 captured: svc.capture,
                 workload: svc.workload,
+                replica_of: svc.replica_of.as_ref().map(|(b, _)| b.clone()),
             },
         );
         services_ctx.push(ServiceCtx {
@@ -476,7 +492,9 @@ pub fn render(req: &Request) -> Result<Rendered> {
             capture_command,
             capture_check,
             networks: joined,
+            // the copies of a replicated service share its name in DNS
             aliases: std::iter::once(name.clone())
+                .chain((base != name).then(|| base.to_string()))
                 .chain(svc.aliases.iter().cloned())
                 .collect(),
             capture_name,
@@ -622,10 +640,62 @@ pub fn render(req: &Request) -> Result<Rendered> {
     })
 }
 
+/// Draw a run's parameters and expand its replicated services. The
+/// parameters come first; each replicated service's count is then read
+/// from them, and each copy's own parameters are drawn under
+/// `<copy>.<param>` (so `--set bot-2.delay=1` sets one copy's). Every
+/// draw has a stream of its own name, so the second pass redraws the
+/// first's values exactly.
+fn draw_replicated(
+    spec: &Spec,
+    mut params: BTreeMap<String, crate::dist::Dist>,
+    run_seed: u64,
+    req: &Request,
+) -> Result<(Spec, BTreeMap<String, sample::Drawn>)> {
+    let draw = |params: &BTreeMap<String, crate::dist::Dist>,
+                overrides: &BTreeMap<String, String>| {
+        sample::draw_all(params, run_seed, overrides).map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let mut counts = BTreeMap::new();
+    if spec.services.values().any(|s| s.replicas.is_some()) {
+        let mut overrides = req.overrides.clone();
+        overrides.retain(|k, _| params.contains_key(k));
+        let first = draw(&params, &overrides)?;
+        let values: BTreeMap<&str, &Value> =
+            first.iter().map(|(k, d)| (k.as_str(), &d.value)).collect();
+        let venv = value_environment();
+        for (name, svc) in &spec.services {
+            let n = match &svc.replicas {
+                None => continue,
+                Some(Replicas::Count(n)) => *n,
+                Some(Replicas::Template(t)) => {
+                    let text = venv.render_str(t, &values).with_context(|| {
+                        format!("rendering services.{name}.replicas template `{t}`")
+                    })?;
+                    text.trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MAX_REPLICAS).contains(n))
+                        .with_context(|| format!(
+                            "services.{name}.replicas: `{t}` gave `{text}`; expected a whole number from 1 to {MAX_REPLICAS} (check the parameters it uses, and any --set)"
+                        ))?
+                }
+            };
+            counts.insert(name.clone(), n);
+            for i in 1..=n {
+                for (p, d) in &svc.replica_parameters {
+                    params.insert(format!("{}.{p}", spec::replica_name(name, i)), d.clone());
+                }
+            }
+        }
+    }
+    let drawn = draw(&params, &req.overrides)?;
+    Ok((spec.expand_replicas(&counts), drawn))
+}
+
 /// Pick each captured service's WAN profile (per-service setting, else
 /// `--wan`, else the spec's default) and draw its links.
-fn draw_wan(req: &Request, run_seed: u64) -> Result<WanRecord> {
-    let spec = &req.scenario.spec;
+fn draw_wan(req: &Request, spec: &Spec, run_seed: u64) -> Result<WanRecord> {
     let presets = wan::presets();
     let lookup = |name: &str| spec.wan.profiles.get(name).or_else(|| presets.get(name));
     let default = req

@@ -125,6 +125,41 @@ pub struct Service {
     /// names of the sites a web server plays), besides its own name.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// How many copies of this service run: a number, or a template over
+    /// the parameters (`"{{ bots }}"`). Each copy is a service of its own,
+    /// `<name>-1` … `<name>-<n>`, with its own address, capture, labels and
+    /// WAN links; every copy also answers to `<name>` in DNS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<Replicas>,
+    /// Parameters drawn once per copy, recorded as `<name>-<i>.<param>`.
+    /// Besides them, the service's templates see `replica` (1…n) and
+    /// `replicas` (n).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub replica_parameters: BTreeMap<String, Dist>,
+    /// Set on the copies of a replicated service: its name and this copy's
+    /// index (from 1). Never in a spec file.
+    #[serde(skip)]
+    pub replica_of: Option<(String, u32)>,
+}
+
+/// A replica count: fixed, or a template over the drawn parameters.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Replicas {
+    Count(u32),
+    Template(String),
+}
+
+/// At most this many copies of one service.
+pub const MAX_REPLICAS: u32 = 64;
+
+/// Template names a replicated service's templates see besides the
+/// parameters.
+pub const REPLICA_VARS: [&str; 2] = ["replica", "replicas"];
+
+/// The name of copy `index` (from 1) of a replicated service.
+pub fn replica_name(service: &str, index: u32) -> String {
+    format!("{service}-{index}")
 }
 
 /// The network of a scenario that declares none.
@@ -133,6 +168,43 @@ pub const DEFAULT_NETWORK: &str = "scenario";
 pub const MAX_NETWORKS: usize = 8;
 
 impl Spec {
+    /// The spec with every replicated service expanded into its copies,
+    /// `counts[name]` of each (1 where absent): a `depends_on` or
+    /// `wan.services` entry naming a replicated service names every copy.
+    /// Copies keep the service's settings and carry `replica_of`.
+    pub fn expand_replicas(&self, counts: &BTreeMap<String, u32>) -> Spec {
+        let copies = |name: &str| -> Vec<String> {
+            match self.services.get(name) {
+                Some(s) if s.replicas.is_some() => (1..=counts.get(name).copied().unwrap_or(1))
+                    .map(|i| replica_name(name, i))
+                    .collect(),
+                _ => vec![name.to_string()],
+            }
+        };
+        let mut out = self.clone();
+        out.services.clear();
+        for (name, svc) in &self.services {
+            let mut svc = svc.clone();
+            svc.depends_on = svc.depends_on.iter().flat_map(|d| copies(d)).collect();
+            if svc.replicas.is_none() {
+                out.services.insert(name.clone(), svc);
+                continue;
+            }
+            for (i, copy) in copies(name).into_iter().enumerate() {
+                let mut c = svc.clone();
+                c.replica_of = Some((name.clone(), i as u32 + 1));
+                out.services.insert(copy, c);
+            }
+        }
+        out.wan.services = self
+            .wan
+            .services
+            .iter()
+            .flat_map(|(name, profile)| copies(name).into_iter().map(move |c| (c, profile.clone())))
+            .collect();
+        out
+    }
+
     /// The scenario's networks, in order.
     pub fn network_names(&self) -> Vec<String> {
         if self.networks.is_empty() {
@@ -633,6 +705,11 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                 );
             }
         }
+        validate_replicas(spec, name, svc).map_err(|(path, m)| {
+            let mut full = vec!["services", name.as_str()];
+            full.extend(path.iter().map(String::as_str));
+            located(file, text, &full, m)
+        })?;
     }
     if spec.subscenarios.is_empty() {
         return err(
@@ -748,12 +825,29 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
             if let Some(extra) = sub.environment.get(name) {
                 env.extend(extra.clone());
             }
+            let count = match &svc.replicas {
+                Some(Replicas::Template(t)) => Some(t),
+                _ => None,
+            };
+            let mut known = params.clone();
+            if svc.replicas.is_some() {
+                known.extend(REPLICA_VARS.map(String::from));
+                known.extend(svc.replica_parameters.keys().cloned());
+            }
+            if let Some(t) = count {
+                if let Err(m) = crate::render::check_template(t, &params) {
+                    return err(
+                        &["services", name, "replicas"],
+                        format!("in subscenario {} ({}): template `{t}`: {m}", sub.id, idx),
+                    );
+                }
+            }
             let templates = env
                 .values()
                 .chain(command.into_iter().flatten())
                 .chain(svc.ready.iter().flatten());
             for t in templates {
-                if let Err(m) = crate::render::check_template(t, &params) {
+                if let Err(m) = crate::render::check_template(t, &known) {
                     return err(
                         &["services", name],
                         format!("in subscenario {} ({}): template `{t}`: {m}", sub.id, idx),
@@ -761,6 +855,67 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// A service's `replicas` and `replica_parameters`, and the names its
+/// copies take. Errors carry the field path under the service.
+fn validate_replicas(spec: &Spec, name: &str, svc: &Service) -> Result<(), (Vec<String>, String)> {
+    let fail = |path: &[&str], m: String| Err((path.iter().map(|s| s.to_string()).collect(), m));
+    if svc.replicas.is_none() {
+        if !svc.replica_parameters.is_empty() {
+            return fail(
+                &["replica_parameters"],
+                "only a replicated service has replica parameters; add `replicas` or move them to `parameters`".into(),
+            );
+        }
+        return Ok(());
+    }
+    if let Some(Replicas::Count(n)) = svc.replicas {
+        if n == 0 || n > MAX_REPLICAS {
+            return fail(
+                &["replicas"],
+                format!("expected 1 to {MAX_REPLICAS} copies, or a template such as \"{{{{ clients }}}}\""),
+            );
+        }
+    }
+    let scenario_params = || {
+        spec.parameters
+            .keys()
+            .chain(spec.subscenarios.iter().flat_map(|s| s.parameters.keys()))
+    };
+    for var in REPLICA_VARS {
+        if scenario_params().any(|p| p == var) {
+            return fail(
+                &["replicas"],
+                format!("the parameter `{var}` would hide the copy's `{var}` in this service's templates; rename the parameter"),
+            );
+        }
+    }
+    for pname in svc.replica_parameters.keys() {
+        if !is_valid_param_name(pname) || REPLICA_VARS.contains(&pname.as_str()) {
+            return fail(
+                &["replica_parameters", pname],
+                "parameter names use lowercase letters, digits and '_', starting with a letter, and are neither `replica` nor `replicas`".into(),
+            );
+        }
+        if scenario_params().any(|p| p == pname) {
+            return fail(
+                &["replica_parameters", pname],
+                format!("`{pname}` is also a scenario or subscenario parameter; rename one"),
+            );
+        }
+    }
+    let prefix = format!("{name}-");
+    if let Some(other) = spec.services.keys().find(|o| {
+        o.strip_prefix(&prefix)
+            .is_some_and(|i| !i.is_empty() && i.chars().all(|c| c.is_ascii_digit()))
+    }) {
+        return fail(
+            &["replicas"],
+            format!("the copies are named {name}-1, {name}-2, …, which the service `{other}` clashes with; rename it"),
+        );
     }
     Ok(())
 }

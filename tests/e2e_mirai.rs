@@ -174,14 +174,14 @@ fn mirai_bots_obey_the_cnc_flood_the_victim_and_scan_for_telnet() {
             logs_tail(&run, 40)
         );
         assert_eq!(m.attack_category.as_deref(), Some("botnet"));
-        for w in ["operator", "bot1", "bot2", "bot3", "bot4"] {
+        for w in ["operator", "bot-1", "bot-2", "bot-3", "bot-4"] {
             assert_eq!(results.exit_codes[w], 0, "mirai {sub} {w}");
         }
         let ip = |s: &str| m.services[s].ip.clone();
         let (cnc, victim, operator) = (ip("cnc"), ip("victim"), ip("operator"));
         let n = int(&m, "bots") as usize;
-        let bots: Vec<String> = (1..=n).map(|k| ip(&format!("bot{k}"))).collect();
-        for side in ["cnc", "operator", "bot1"] {
+        let bots: Vec<String> = (1..=n).map(|k| ip(&format!("bot-{k}"))).collect();
+        for side in ["cnc", "operator", "bot-1"] {
             let pcap = run.join(format!("pcap/{side}.pcap"));
             assert!(first_tcp_is_syn(&pcap), "mirai {sub} {side}: first TCP");
         }
@@ -204,25 +204,29 @@ fn mirai_bots_obey_the_cnc_flood_the_victim_and_scan_for_telnet() {
         let mut commands = Vec::new();
         for (k, bot) in bots.iter().enumerate() {
             let up = streams(&segs, |s| &s.src == bot && s.dport == 23);
-            assert_eq!(up.len(), 1, "mirai {sub} bot{}: CNC sessions", k + 1);
+            assert_eq!(up.len(), 1, "mirai {sub} bot-{}: CNC sessions", k + 1);
             let up = up.into_values().next().unwrap();
-            let id = param(&m, &format!("bot_id{}", k + 1));
+            let id = param(&m, &format!("bot-{}.bot_id", k + 1));
             let mut hello = vec![0, 0, 0, 1, id.len() as u8];
             hello.extend(id.as_bytes());
             assert!(
                 up.starts_with(&hello),
-                "mirai {sub} bot{}: {up:02x?}",
+                "mirai {sub} bot-{}: {up:02x?}",
                 k + 1
             );
             let beats = &up[hello.len()..];
             assert!(
                 !beats.is_empty() && beats.iter().all(|b| *b == 0) && beats.len() % 2 == 0,
-                "mirai {sub} bot{}: heartbeats {beats:02x?}",
+                "mirai {sub} bot-{}: heartbeats {beats:02x?}",
                 k + 1
             );
             let (echoes, attacks) =
                 cnc_messages(&joined(&segs, |s| &s.dst == bot && s.sport == 23));
-            assert!(echoes >= 1, "mirai {sub} bot{}: no heartbeat echoed", k + 1);
+            assert!(
+                echoes >= 1,
+                "mirai {sub} bot-{}: no heartbeat echoed",
+                k + 1
+            );
             commands.push(attacks);
         }
         // the operator's telnet session: one key per segment, the account
@@ -271,7 +275,7 @@ fn mirai_bots_obey_the_cnc_flood_the_victim_and_scan_for_telnet() {
         }
         for (k, attacks) in commands.iter().enumerate() {
             let want = vec![(seconds as u32, id, vec![format!("{victim}/32")])];
-            assert_eq!(attacks, &want, "mirai {sub} bot{}", k + 1);
+            assert_eq!(attacks, &want, "mirai {sub} bot-{}", k + 1);
         }
         check_flood(&run, &m, sub, vector, &bots);
     }
@@ -392,7 +396,7 @@ fn check_scan(run: &Path, m: &Manifest, sub: &str, bots: &[String], cnc_segs: &[
     // addresses stop at the bot's ARP requests for them
     let bot1 = &bots[0];
     let sweep = rows(
-        &run.join("pcap/bot1.pcap"),
+        &run.join("pcap/bot-1.pcap"),
         &format!(
             "(ip.src == {bot1} && tcp.flags == 0x002 && tcp.hdr_len == 20) || (arp.opcode == 1 && arp.src.proto_ipv4 == {bot1})"
         ),

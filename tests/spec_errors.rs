@@ -348,3 +348,71 @@ fn omitted_services_must_exist_leave_a_workload_and_no_dependant() {
     let compose = String::from_utf8(two.files["compose.yaml"].clone()).unwrap();
     assert!(!compose.contains("bystander"), "{compose}");
 }
+
+/// GOOD with the client replicated: `replicas` and its own parameters.
+fn replicated(replicas: &str, own: &str) -> String {
+    GOOD.replace(
+        "    workload: true\n",
+        &format!("    workload: true\n    replicas: {replicas}\n    replica_parameters:\n{own}"),
+    )
+}
+
+#[test]
+fn replicated_service_loads_and_its_templates_see_the_copy() {
+    let spec = replicated(
+        "\"{{ user | length }}\"",
+        "      pause: {dist: uniform, low: 0, high: 2}\n",
+    )
+    .replace(
+        "command: [echo, \"{{ user }}\"]",
+        "command: [echo, \"{{ user }} {{ replica }}/{{ replicas }} {{ pause }}\"]",
+    );
+    load(&spec).unwrap();
+}
+
+#[test]
+fn replica_errors_name_the_field() {
+    let own = "      pause: {dist: uniform, low: 0, high: 2}\n";
+    expect_error(
+        &replicated("0", own),
+        &["services.client.replicas", "1 to 64", ":15:"],
+    );
+    expect_error(
+        &replicated("\"{{ users }}\"", own),
+        &["services.client.replicas", "unknown parameter(s) users"],
+    );
+    expect_error(
+        &replicated("2", "      user: {dist: constant, value: 1}\n"),
+        &[
+            "services.client.replica_parameters.user",
+            "also a scenario or subscenario parameter",
+        ],
+    );
+    expect_error(
+        &replicated("2", "      replica: {dist: constant, value: 1}\n"),
+        &["services.client.replica_parameters.replica", "neither"],
+    );
+    // a copy's parameter is unknown to the other services
+    expect_error(
+        &replicated("2", own).replace(
+            "    role: server\n",
+            "    role: server\n    command: [echo, \"{{ pause }}\"]\n",
+        ),
+        &["services.server", "unknown parameter(s) pause"],
+    );
+    // parameters drawn per copy need copies
+    expect_error(
+        &GOOD.replace(
+            "    workload: true\n",
+            &format!("    workload: true\n    replica_parameters:\n{own}"),
+        ),
+        &["services.client.replica_parameters", "add `replicas`"],
+    );
+    // the copies' names are taken
+    expect_error(
+        &replicated("2", own)
+            .replace("  server:\n", "  client-1:\n")
+            .replace("[server]", "[client-1]"),
+        &["services.client.replicas", "`client-1` clashes"],
+    );
+}

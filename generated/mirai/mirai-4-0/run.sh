@@ -20,8 +20,8 @@ case "${1:-}" in
     *) echo "usage: $0 [--wan-fallback]" >&2; exit 2 ;;
 esac
 duration='60'
-workloads='bot1 bot2 bot3 bot4 operator'
-captures='capture-bot1 capture-bot2 capture-bot3 capture-bot4 capture-cnc capture-operator capture-victim'
+workloads='bot-1 bot-2 bot-3 bot-4 operator'
+captures='capture-bot-1 capture-bot-2 capture-bot-3 capture-bot-4 capture-cnc capture-operator capture-victim'
 shaped=''
 
 cleanup() {
