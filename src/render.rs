@@ -196,9 +196,10 @@ pub fn render(req: &Request) -> Result<Rendered> {
                 .join(", ")
         )
     })?;
-    // The subscenario's services: the spec's, less those it omits.
+    // The subscenario's services (less those it omits, with its per-copy
+    // parameters).
     let mut trimmed = scenario.spec.clone();
-    trimmed.services.retain(|name, _| !sub.omit.contains(name));
+    trimmed.services = scenario.services_for(sub);
     let run_id = run_id(&trimmed.name, &sub.id, req.index);
     let run_seed = sample::run_seed(req.root_seed, &trimmed.name, &sub.id, req.index);
     let project = format!("detgen-{run_id}-{:08x}", run_seed >> 32);

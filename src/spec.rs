@@ -257,6 +257,9 @@ pub struct Subscenario {
     /// Command replaced per service.
     #[serde(default)]
     pub command: BTreeMap<String, Vec<String>>,
+    /// Per-copy parameters added or replaced, per replicated service.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub replica_parameters: BTreeMap<String, BTreeMap<String, Dist>>,
     /// Duration for this subscenario, replacing the scenario's.
     #[serde(default)]
     pub duration: Option<u64>,
@@ -369,6 +372,19 @@ impl Scenario {
         let mut params = self.spec.parameters.clone();
         params.extend(sub.parameters.clone());
         params
+    }
+
+    /// The services a subscenario runs: the spec's, less those it omits,
+    /// with its per-copy parameters added or replaced.
+    pub fn services_for(&self, sub: &Subscenario) -> BTreeMap<String, Service> {
+        let mut services = self.spec.services.clone();
+        services.retain(|name, _| !sub.omit.contains(name));
+        for (name, params) in &sub.replica_parameters {
+            if let Some(svc) = services.get_mut(name) {
+                svc.replica_parameters.extend(params.clone());
+            }
+        }
+        services
     }
 }
 
@@ -764,6 +780,23 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                 );
             }
         }
+        for (svc, params) in &sub.replica_parameters {
+            let path = |p: &str| {
+                ["subscenarios", idx.as_str(), "replica_parameters", svc, p].map(String::from)
+            };
+            if !spec.services.get(svc).is_some_and(|s| s.replicas.is_some()) {
+                return err(
+                    &["subscenarios", &idx, "replica_parameters", svc],
+                    format!("`{svc}` is not a replicated service of this scenario"),
+                );
+            }
+            for pname in params.keys() {
+                if let Err(m) = check_replica_param(spec, pname) {
+                    let p = path(pname);
+                    return err(&p.iter().map(String::as_str).collect::<Vec<_>>(), m);
+                }
+            }
+        }
         for svc in &sub.omit {
             if !spec.services.contains_key(svc) {
                 return err(
@@ -833,6 +866,13 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
             if svc.replicas.is_some() {
                 known.extend(REPLICA_VARS.map(String::from));
                 known.extend(svc.replica_parameters.keys().cloned());
+                known.extend(
+                    sub.replica_parameters
+                        .get(name)
+                        .into_iter()
+                        .flatten()
+                        .map(|(p, _)| p.clone()),
+                );
             }
             if let Some(t) = count {
                 if let Err(m) = crate::render::check_template(t, &params) {
@@ -855,6 +895,23 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// A per-copy parameter's name: an identifier that hides nothing.
+fn check_replica_param(spec: &Spec, pname: &str) -> Result<(), String> {
+    if !is_valid_param_name(pname) || REPLICA_VARS.contains(&pname) {
+        return Err("parameter names use lowercase letters, digits and '_', starting with a letter, and are neither `replica` nor `replicas`".into());
+    }
+    let mut scenario_params = spec
+        .parameters
+        .keys()
+        .chain(spec.subscenarios.iter().flat_map(|s| s.parameters.keys()));
+    if scenario_params.any(|p| p == pname) {
+        return Err(format!(
+            "`{pname}` is also a scenario or subscenario parameter; rename one"
+        ));
     }
     Ok(())
 }
@@ -894,17 +951,8 @@ fn validate_replicas(spec: &Spec, name: &str, svc: &Service) -> Result<(), (Vec<
         }
     }
     for pname in svc.replica_parameters.keys() {
-        if !is_valid_param_name(pname) || REPLICA_VARS.contains(&pname.as_str()) {
-            return fail(
-                &["replica_parameters", pname],
-                "parameter names use lowercase letters, digits and '_', starting with a letter, and are neither `replica` nor `replicas`".into(),
-            );
-        }
-        if scenario_params().any(|p| p == pname) {
-            return fail(
-                &["replica_parameters", pname],
-                format!("`{pname}` is also a scenario or subscenario parameter; rename one"),
-            );
+        if let Err(m) = check_replica_param(spec, pname) {
+            return fail(&["replica_parameters", pname], m);
         }
     }
     let prefix = format!("{name}-");

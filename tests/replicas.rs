@@ -42,9 +42,12 @@ subscenarios:
     description: The crowd.
   - id: "2"
     name: quiet
-    description: The crowd in one word.
+    description: The crowd in one word, without pauses.
     environment:
       client: {WORD: hush}
+    replica_parameters:
+      client:
+        pause: {dist: constant, value: 0}
 "#;
 
 fn scenario() -> (tempfile::TempDir, Scenario) {
@@ -170,6 +173,8 @@ fn a_subscenario_setting_applies_to_every_copy() {
     let n: usize = param(&r, "clients").parse().unwrap();
     for i in 1..=n {
         assert_eq!(env(&r, &format!("client-{i}"), "WORD"), "hush");
+        // its per-copy parameters replace the service's
+        assert_eq!(env(&r, &format!("client-{i}"), "PAUSE"), "0");
     }
 }
 

@@ -400,6 +400,22 @@ fn replica_errors_name_the_field() {
         ),
         &["services.server", "unknown parameter(s) pause"],
     );
+    // a subscenario's per-copy parameters name a replicated service
+    let sub = "    description: The only one.\n    replica_parameters:\n      server:\n        pause: {dist: constant, value: 1}\n";
+    expect_error(
+        &replicated("2", own).replace("    description: The only one.\n", sub),
+        &[
+            "subscenarios.[0].replica_parameters.server",
+            "not a replicated service",
+        ],
+    );
+    expect_error(
+        &replicated("2", own).replace(
+            "    description: The only one.\n",
+            &sub.replace("server", "client").replace("pause", "user"),
+        ),
+        &["replica_parameters.client.user", "also a scenario"],
+    );
     // parameters drawn per copy need copies
     expect_error(
         &GOOD.replace(

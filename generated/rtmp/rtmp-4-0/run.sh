@@ -20,8 +20,8 @@ case "${1:-}" in
     *) echo "usage: $0 [--wan-fallback]" >&2; exit 2 ;;
 esac
 duration='60'
-workloads='publisher viewer1 viewer2 viewer3'
-captures='capture-publisher capture-server capture-viewer1 capture-viewer2 capture-viewer3'
+workloads='publisher viewer-1 viewer-2'
+captures='capture-publisher capture-server capture-viewer-1 capture-viewer-2'
 shaped=''
 
 cleanup() {

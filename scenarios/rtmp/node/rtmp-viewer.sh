@@ -19,14 +19,9 @@
 # and SWF URLs (RTMP) or User-Agent (HLS), and checks with ffprobe that
 # what it received holds video (and audio) frames: enough for the time it
 # watched, or for the whole recording. Exits 0 when it did, 1 otherwise.
-# A viewer the run does not draw (VIEWER_ID > VIEWERS) stays offline.
 set -uo pipefail
 
 id=${VIEWER_ID:-1}
-if [ "$id" -gt "${VIEWERS:-1}" ]; then
-    echo "viewer$id: not drawn for this run (viewers: ${VIEWERS:-1}); staying offline"
-    exit 0
-fi
 mode=${VIEW_MODE:-live}
 tool=${VIEW_TOOL:-ffmpeg}
 proto=${VIEW_PROTO:-rtmp}
