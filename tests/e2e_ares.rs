@@ -107,17 +107,26 @@ fn ares_agents_poll_run_commands_move_files_and_mine() {
             logs_tail(&run, 40)
         );
         assert_eq!(m.attack_category.as_deref(), Some("backdoor"));
-        for w in ["operator", "agent1", "agent2", "agent3"] {
+        // one copy of the agent service per infected host
+        let n = num(&m, "agents") as usize;
+        let names: Vec<String> = (1..=n).map(|k| format!("agent-{k}")).collect();
+        let copies: Vec<&String> = m
+            .services
+            .iter()
+            .filter(|(_, s)| s.replica_of.as_deref() == Some("agent"))
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(copies, names.iter().collect::<Vec<_>>(), "ares {sub}");
+        for w in names.iter().map(String::as_str).chain(["operator"]) {
             assert_eq!(results.exit_codes[w], 0, "ares {sub} {w}");
         }
-        for side in ["c2", "operator", "agent1"] {
+        for side in ["c2", "operator", "agent-1"] {
             let pcap = run.join(format!("pcap/{side}.pcap"));
             assert!(first_tcp_is_syn(&pcap), "ares {sub} {side}: first TCP");
         }
         let ip = |s: &str| m.services[s].ip.clone();
         let (c2, operator) = (ip("c2"), ip("operator"));
-        let n = num(&m, "agents") as usize;
-        let agents: Vec<String> = (1..=n).map(|k| ip(&format!("agent{k}"))).collect();
+        let agents: Vec<String> = names.iter().map(|a| ip(a)).collect();
         let scheme = param(&m, "scheme");
         let port = param(&m, &format!("{scheme}_port"));
         schemes.insert(scheme.clone());
@@ -255,7 +264,7 @@ fn check_http(run: &Path, m: &Manifest, sub: &str, agents: &[String], operator: 
     }
     assert_eq!(queued.len(), agents.len(), "ares {sub}: {queued:?}");
     for (k, a) in agents.iter().enumerate() {
-        let user = param(m, &format!("agent_user{}", k + 1));
+        let user = param(m, &format!("agent-{}.user", k + 1));
         let mine: Vec<&Vec<String>> = reqs.iter().filter(|f| &f[0] == a).collect();
         let hello = mine
             .iter()
@@ -271,7 +280,7 @@ fn check_http(run: &Path, m: &Manifest, sub: &str, agents: &[String], operator: 
             "ares {sub}: id {id}"
         );
         let body: serde_json::Value = serde_json::from_str(&hello[4]).unwrap();
-        assert_eq!(body["hostname"], format!("agent{}", k + 1), "ares {sub}");
+        assert_eq!(body["hostname"], format!("agent-{}", k + 1), "ares {sub}");
         assert_eq!(body["username"], user, "ares {sub}");
         assert!(body["platform"].as_str().unwrap().starts_with("Linux "));
         for f in &mine {

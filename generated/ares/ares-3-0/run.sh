@@ -20,8 +20,8 @@ case "${1:-}" in
     *) echo "usage: $0 [--wan-fallback]" >&2; exit 2 ;;
 esac
 duration='60'
-workloads='agent1 agent2 agent3 operator'
-captures='capture-agent1 capture-agent2 capture-agent3 capture-c2 capture-operator capture-pool'
+workloads='agent-1 agent-2 operator'
+captures='capture-agent-1 capture-agent-2 capture-c2 capture-operator capture-pool'
 shaped=''
 
 cleanup() {

@@ -20,8 +20,8 @@ case "${1:-}" in
     *) echo "usage: $0 [--wan-fallback]" >&2; exit 2 ;;
 esac
 duration='60'
-workloads='leecher1 leecher2 leecher3'
-captures='capture-leecher1 capture-leecher2 capture-leecher3 capture-seeder capture-tracker'
+workloads='leecher-1 leecher-2 leecher-3'
+captures='capture-leecher-1 capture-leecher-2 capture-leecher-3 capture-seeder capture-tracker'
 shaped=''
 
 cleanup() {

@@ -1,7 +1,6 @@
 #!/bin/sh
-# agent.sh - an infected host of the `ares` scenario. Host number
-# AGENT_INDEX is infected when it is at most AGENTS (the others stay
-# clean and exit at once). It creates the victim's account AGENT_USER
+# agent.sh - an infected host of the `ares` scenario (number
+# AGENT_INDEX). It creates the victim's account AGENT_USER
 # with a home that holds the user's documents (the drawn files mounted at
 # /srv/docs, in ~/$DOCS_DIR), drops the agent with its configuration
 # (config.json: ARES_SERVER, HELLO_INTERVAL, HELLO_JITTER, IDLE_TIME,
@@ -10,10 +9,6 @@
 # container's variables: the commands the operator runs see a user's).
 set -eu
 
-if [ "${AGENT_INDEX:-1}" -gt "${AGENTS:-1}" ]; then
-    echo "agent${AGENT_INDEX}: this host was not infected ($AGENTS agents); nothing to do"
-    exit 0
-fi
 : "${AGENT_USER:?AGENT_USER must name the victim's account}"
 user=$AGENT_USER
 home=/home/$user

@@ -11,14 +11,14 @@
 #   (opentracker got its announce), marks itself ready (/tmp/bt-ready, the
 #   service's ready check) and seeds until the run is stopped.
 #
-# BT_ROLE=leecher: when BT_ACTIVE is yes, waits BT_DELAY seconds (its
+# BT_ROLE=leecher: waits BT_DELAY seconds (its
 #   arrival), visits the site (index, torrent page) and takes the .torrent
 #   or the magnet link (BT_FETCH torrent|magnet), downloads it with
 #   BT_CLIENT (aria2, transmission or ctorrent), keeps seeding for
 #   BT_SEED_TIME seconds after it completes (other leechers get pieces
 #   from it), leaves the swarm (the client's "stopped" announce) and
 #   checks every file byte for byte against the originals (/payload).
-#   Exit 0 only then; a leecher with BT_ACTIVE=no stays offline (exit 0).
+#   Exit 0 only then.
 #
 # Peer settings: BT_PORT (peer port, TCP; UDP too for DHT and uTP),
 # BT_ENCRYPTION (tolerated|preferred|required: MSE/PE, "obfuscation"),
@@ -237,10 +237,6 @@ seeder() {
 
 leecher() {
     local dl=/srv/downloads input ih rc start seed=${BT_SEED_TIME:-0} mode=${BT_FETCH:-torrent}
-    if [ "${BT_ACTIVE:-yes}" != yes ]; then
-        log "offline in this run (not part of the swarm)"
-        exit 0
-    fi
     sleep "${BT_DELAY:-0}"
     if [ "$mode" = magnet ]; then input=$LOGS/magnet.txt; else input=/tmp/download.torrent; fi
     ih=$(python3 /usr/local/bin/bt.py browse "$SITE" "$input" "$mode") || fail "could not get the $mode from $SITE"
