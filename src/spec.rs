@@ -784,7 +784,7 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
             let path = |p: &str| {
                 ["subscenarios", idx.as_str(), "replica_parameters", svc, p].map(String::from)
             };
-            if !spec.services.get(svc).is_some_and(|s| s.replicas.is_some()) {
+            if spec.services.get(svc).is_none_or(|s| s.replicas.is_none()) {
                 return err(
                     &["subscenarios", &idx, "replica_parameters", svc],
                     format!("`{svc}` is not a replicated service of this scenario"),

@@ -110,13 +110,7 @@ fn ares_agents_poll_run_commands_move_files_and_mine() {
         // one copy of the agent service per infected host
         let n = num(&m, "agents") as usize;
         let names: Vec<String> = (1..=n).map(|k| format!("agent-{k}")).collect();
-        let copies: Vec<&String> = m
-            .services
-            .iter()
-            .filter(|(_, s)| s.replica_of.as_deref() == Some("agent"))
-            .map(|(n, _)| n)
-            .collect();
-        assert_eq!(copies, names.iter().collect::<Vec<_>>(), "ares {sub}");
+        assert_eq!(copies(&m, "agent"), names, "ares {sub}");
         for w in names.iter().map(String::as_str).chain(["operator"]) {
             assert_eq!(results.exit_codes[w], 0, "ares {sub} {w}");
         }

@@ -134,17 +134,7 @@ fn check_run(run: &Path, sub: &str) {
     // one copy of the leecher service per drawn leecher
     let active = int(&m, "leechers") as usize;
     let leechers: Vec<String> = (1..=active).map(|k| format!("leecher-{k}")).collect();
-    let copies: Vec<&String> = m
-        .services
-        .iter()
-        .filter(|(_, s)| s.replica_of.as_deref() == Some("leecher"))
-        .map(|(n, _)| n)
-        .collect();
-    assert_eq!(
-        copies,
-        leechers.iter().collect::<Vec<_>>(),
-        "bittorrent {sub}"
-    );
+    assert_eq!(copies(&m, "leecher"), leechers, "bittorrent {sub}");
     let ip = |s: &str| m.services[s].ip.clone();
     let pcap = |s: &str| run.join(format!("pcap/{s}.pcap"));
     let (total, nfiles) = payload(&m);

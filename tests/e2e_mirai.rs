@@ -174,6 +174,8 @@ fn mirai_bots_obey_the_cnc_flood_the_victim_and_scan_for_telnet() {
             logs_tail(&run, 40)
         );
         assert_eq!(m.attack_category.as_deref(), Some("botnet"));
+        // four devices, one copy of the bot service each
+        assert_eq!(copies(&m, "bot"), ["bot-1", "bot-2", "bot-3", "bot-4"]);
         for w in ["operator", "bot-1", "bot-2", "bot-3", "bot-4"] {
             assert_eq!(results.exit_codes[w], 0, "mirai {sub} {w}");
         }

@@ -135,13 +135,7 @@ fn rtmp_streams_reach_every_viewer() {
         // ---- the viewers ----
         let drawn: usize = param(&m, "viewers").parse().unwrap();
         let viewers: Vec<String> = (1..=drawn).map(|n| format!("viewer-{n}")).collect();
-        let copies: Vec<&String> = m
-            .services
-            .iter()
-            .filter(|(_, s)| s.replica_of.as_deref() == Some("viewer"))
-            .map(|(n, _)| n)
-            .collect();
-        assert_eq!(copies, viewers.iter().collect::<Vec<_>>(), "{sub}: viewers");
+        assert_eq!(copies(&m, "viewer"), viewers, "{sub}: viewers");
         for viewer in &viewers {
             let pcap = run.join(format!("pcap/{viewer}.pcap"));
             assert!(first_tcp_is_syn(&pcap), "{sub}: {viewer}: no SYN first");

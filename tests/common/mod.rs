@@ -192,3 +192,18 @@ pub fn param(m: &detgen::manifest::Manifest, name: &str) -> String {
         Value::Files(_) => panic!("{name} is a file set"),
     }
 }
+
+/// The copies of a replicated service in a run, in index order.
+pub fn copies(m: &detgen::manifest::Manifest, service: &str) -> Vec<String> {
+    let mut found: Vec<(u32, String)> = m
+        .services
+        .iter()
+        .filter(|(_, s)| s.replica_of.as_deref() == Some(service))
+        .map(|(n, _)| {
+            let index = n.rsplit('-').next().and_then(|i| i.parse().ok());
+            (index.unwrap_or(0), n.clone())
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, n)| n).collect()
+}
