@@ -177,6 +177,9 @@ pub struct Inputs {
     pub scenario: BTreeMap<String, String>,
     /// sha256 of every template used.
     pub templates: BTreeMap<String, String>,
+    /// sha256 of every shared file used, by path under `_shared/`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shared: BTreeMap<String, String>,
 }
 
 /// What `detgen run` observed; the ground-truth labels of one run.

@@ -215,8 +215,15 @@ pub fn render(req: &Request) -> Result<Rendered> {
 
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
 
-    // Inputs: every file of the scenario folder.
+    // Inputs: every file of the scenario folder, and the shared files it
+    // names.
     let scenario_files = read_tree(&scenario.dir)?;
+    let mut shared_files: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    for path in spec.shared.values().flatten() {
+        let file = scenario.shared_dir().join(path);
+        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        shared_files.insert(path, bytes);
+    }
     let inputs = Inputs {
         scenario: scenario_files
             .iter()
@@ -225,6 +232,10 @@ pub fn render(req: &Request) -> Result<Rendered> {
         templates: TEMPLATES
             .iter()
             .map(|(n, t)| (n.to_string(), sha256_hex(t.as_bytes())))
+            .collect(),
+        shared: shared_files
+            .iter()
+            .map(|(p, b)| (p.to_string(), sha256_hex(b)))
             .collect(),
     };
 
@@ -242,13 +253,18 @@ pub fn render(req: &Request) -> Result<Rendered> {
         if images.contains_key(svc.build.as_str()) {
             continue;
         }
+        // The build context: the build folder and its shared files.
         let prefix = format!("{}/", svc.build.trim_end_matches('/'));
-        let mut ctx_hash = Vec::new();
-        for (path, bytes) in scenario_files
+        let mut context: BTreeMap<&str, &Vec<u8>> = scenario_files
             .iter()
-            .filter(|(p, _)| p.starts_with(&prefix))
-        {
-            let rel = &path[prefix.len()..];
+            .filter_map(|(p, b)| Some((p.strip_prefix(&prefix)?, b)))
+            .collect();
+        for path in spec.shared.get(&svc.build).into_iter().flatten() {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            context.insert(name, &shared_files[path.as_str()]);
+        }
+        let mut ctx_hash = Vec::new();
+        for (rel, bytes) in context {
             ctx_hash.extend_from_slice(rel.as_bytes());
             ctx_hash.push(0);
             ctx_hash.extend_from_slice(sha256_hex(bytes).as_bytes());

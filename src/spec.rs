@@ -50,7 +50,16 @@ pub struct Spec {
     /// WAN emulation defaults; off unless set. `--wan` replaces `profile`.
     #[serde(default)]
     pub wan: WanSpec,
+    /// Files shared between scenarios, per build folder: paths under the
+    /// scenarios' `_shared/` folder, each copied into that build folder's
+    /// image context under its own file name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shared: BTreeMap<String, Vec<String>>,
 }
+
+/// The folder beside the scenarios that holds files several scenarios
+/// share (see `Spec::shared`). Its name is not a scenario name.
+pub const SHARED_DIR: &str = "_shared";
 
 /// A scenario's WAN emulation: which profile shapes each captured service.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -360,6 +369,14 @@ impl Scenario {
 
     pub fn spec_path(&self) -> PathBuf {
         self.dir.join(SPEC_FILE)
+    }
+
+    /// The folder of files shared between scenarios (`Spec::shared`).
+    pub fn shared_dir(&self) -> PathBuf {
+        self.dir
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(SHARED_DIR)
     }
 
     pub fn subscenario(&self, id: &str) -> Option<&Subscenario> {
@@ -846,6 +863,45 @@ fn validate(file: &Path, text: &str, dir: &Path, spec: &Spec) -> Result<(), Spec
         }
     }
     validate_wan(file, text, spec)?;
+    let shared_root = dir
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(SHARED_DIR);
+    for (build, paths) in &spec.shared {
+        if !spec.services.values().any(|s| &s.build == build) {
+            return err(
+                &["shared", build],
+                format!("`{build}` is not the build folder of a service of this scenario"),
+            );
+        }
+        let mut names = Vec::new();
+        for path in paths {
+            let name = Path::new(path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            let Some(name) = name.filter(|_| is_relative_inside(path)) else {
+                return err(
+                    &["shared", build],
+                    format!(
+                        "`{path}`: expected a file path relative to {SHARED_DIR}/, without `..`"
+                    ),
+                );
+            };
+            if !shared_root.join(path).is_file() {
+                return err(
+                    &["shared", build],
+                    format!("`{path}`: no such file in {}", shared_root.display()),
+                );
+            }
+            if dir.join(build).join(&name).exists() || names.contains(&name) {
+                return err(
+                    &["shared", build],
+                    format!("`{path}`: {build}/ already has a file named `{name}`; rename one"),
+                );
+            }
+            names.push(name);
+        }
+    }
     // Every template must refer only to parameters in force, so a typo fails
     // at load time rather than in the middle of a run.
     for (i, sub) in spec.subscenarios.iter().enumerate() {

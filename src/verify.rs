@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::manifest::{sha256_file, Manifest, MANIFEST_FILE};
 use crate::render::{self, Request};
 use crate::sample::{Source, Value};
-use crate::spec::Scenario;
+use crate::spec::{Scenario, SHARED_DIR};
 
 /// Folders of a run directory that `detgen run` fills, not `render`.
 pub const RUN_OUTPUT_DIRS: &[&str] = &["pcap", "capture", "logs"];
@@ -83,22 +83,22 @@ pub fn verify(run_dir: &Path, scenarios_root: &Path) -> Result<Report> {
         host_load: manifest.host_load.is_some(),
     })?;
 
-    let changed_inputs = manifest
-        .inputs
-        .scenario
-        .iter()
-        .filter(|(p, h)| rendered.manifest.inputs.scenario.get(*p) != Some(h))
-        .map(|(p, _)| p.clone())
-        .chain(
-            rendered
-                .manifest
-                .inputs
-                .scenario
-                .keys()
-                .filter(|p| !manifest.inputs.scenario.contains_key(*p))
-                .cloned(),
-        )
-        .collect();
+    // Inputs whose hash differs, or that one side lacks.
+    let differ = |was: &BTreeMap<String, String>, now: &BTreeMap<String, String>, prefix: &str| {
+        was.iter()
+            .filter(|(p, h)| now.get(*p) != Some(h))
+            .map(|(p, _)| p)
+            .chain(now.keys().filter(|p| !was.contains_key(*p)))
+            .map(|p| format!("{prefix}{p}"))
+            .collect::<Vec<_>>()
+    };
+    let (was, now) = (&manifest.inputs, &rendered.manifest.inputs);
+    let mut changed_inputs = differ(&was.scenario, &now.scenario, "");
+    changed_inputs.extend(differ(
+        &was.shared,
+        &now.shared,
+        &format!("../{SHARED_DIR}/"),
+    ));
 
     let mut drift = Vec::new();
     for (rel, expected) in &rendered.files {

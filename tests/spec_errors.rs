@@ -432,3 +432,49 @@ fn replica_errors_name_the_field() {
         &["services.client.replicas", "`client-1` clashes"],
     );
 }
+
+#[test]
+fn shared_files_join_the_build_context_and_are_checked() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("demo");
+    std::fs::create_dir_all(dir.join("node")).unwrap();
+    std::fs::create_dir_all(root.path().join("_shared/web")).unwrap();
+    std::fs::write(dir.join("node/Dockerfile"), "FROM debian:bookworm-slim\n").unwrap();
+    std::fs::write(root.path().join("_shared/web/site.sh"), "echo site\n").unwrap();
+    let with = |shared: &str| {
+        let spec = GOOD.replace("services:\n", &format!("shared:\n{shared}services:\n"));
+        std::fs::write(dir.join("scenario.yaml"), spec).unwrap();
+        Scenario::load(&dir).map_err(|e| e.to_string())
+    };
+    let s = with("  node: [web/site.sh]\n").unwrap();
+    let r = detgen::render::render(&detgen::render::Request {
+        scenario: &s,
+        subscenario: "1".into(),
+        root_seed: 1,
+        seed_source: detgen::manifest::SeedSource::Given,
+        index: 0,
+        overrides: Default::default(),
+        duration: None,
+        wan: None,
+        host_load: false,
+    })
+    .unwrap();
+    assert_eq!(r.files["images/node/site.sh"], b"echo site\n");
+    assert_eq!(
+        r.manifest.inputs.shared["web/site.sh"],
+        detgen::manifest::sha256_hex(b"echo site\n")
+    );
+
+    for (shared, want) in [
+        ("  node: [web/gone.sh]\n", "no such file"),
+        ("  other: [web/site.sh]\n", "not the build folder"),
+        ("  node: [../demo/node/Dockerfile]\n", "without `..`"),
+        (
+            "  node: [web/site.sh, web/site.sh]\n",
+            "already has a file named `site.sh`",
+        ),
+    ] {
+        let err = with(shared).expect_err(shared);
+        assert!(err.contains("`shared.") && err.contains(want), "{err}");
+    }
+}

@@ -227,3 +227,54 @@ fn wan_profile_choice_is_recorded_and_reproduced() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("paper-primary"), "{}", text(&o));
 }
+
+#[test]
+fn verify_names_a_changed_shared_file() {
+    // a scenarios folder of its own: nginx and the shared files it uses
+    let root = tempfile::tempdir().unwrap();
+    let scenarios = root.path().join("scenarios");
+    for dir in ["nginx", "_shared"] {
+        for (rel, bytes) in tree(&common::scenarios().join(dir)) {
+            let path = scenarios.join(dir).join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+    }
+    let out = root.path().join("out");
+    // detgen with this scenarios folder
+    let dg = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_detgen"))
+            .arg("--scenarios")
+            .arg(&scenarios)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = dg(&[
+        "render",
+        "nginx",
+        "--subscenario",
+        "1",
+        "--seed",
+        "7",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let run = out.join("nginx-1-0");
+    let o = dg(&["verify", run.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let script = scenarios.join("_shared/web/web-client.sh");
+    let mut bytes = std::fs::read(&script).unwrap();
+    bytes.extend_from_slice(b"# edited\n");
+    std::fs::write(&script, bytes).unwrap();
+    let o = dg(&["verify", run.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("changed since render: ../_shared/web/web-client.sh"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("images/client/web-client.sh"), "{stdout}");
+}
