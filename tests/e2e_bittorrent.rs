@@ -22,22 +22,6 @@ const SEED: &str = "941";
 /// Every client requests 16 KiB blocks.
 const BLOCK: u64 = 16384;
 
-fn string(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
-
-fn int(m: &Manifest, name: &str) -> i64 {
-    match &m.parameters[name].value {
-        Value::Int(i) => *i,
-        v => panic!("{name} is not an integer: {v:?}"),
-    }
-}
-
 /// Bytes of the payload and its file count.
 fn payload(m: &Manifest) -> (u64, usize) {
     let Value::Files(files) = &m.parameters["payload"].value else {
@@ -132,7 +116,7 @@ fn check_run(run: &Path, sub: &str) {
         logs_tail(run, 40)
     );
     // one copy of the leecher service per drawn leecher
-    let active = int(&m, "leechers") as usize;
+    let active = param_int(&m, "leechers") as usize;
     let leechers: Vec<String> = (1..=active).map(|k| format!("leecher-{k}")).collect();
     assert_eq!(copies(&m, "leecher"), leechers, "bittorrent {sub}");
     let ip = |s: &str| m.services[s].ip.clone();
@@ -168,7 +152,7 @@ fn check_run(run: &Path, sub: &str) {
         .unwrap_or_else(|| panic!("bittorrent {sub}: no torrent page visited: {site:?}"))
         .to_string();
     assert_eq!(hash.len(), 40, "bittorrent {sub}: {hash}");
-    let magnet = string(&m, "fetch") == "magnet";
+    let magnet = param(&m, "fetch") == "magnet";
     for l in &leechers {
         let mine: Vec<&String> = site.iter().filter(|s| s.starts_with(&ip(l))).collect();
         for want in ["/".to_string(), format!("/torrent/{hash}")] {
@@ -197,8 +181,8 @@ fn check_run(run: &Path, sub: &str) {
     }
 
     // ---- announces: HTTP GET /announce or BEP 15 over UDP ----
-    let udp = string(&m, "tracker_proto") == "udp";
-    let encrypted = string(&m, "encryption") == "required";
+    let udp = param(&m, "tracker_proto") == "udp";
+    let encrypted = param(&m, "encryption") == "required";
     if udp {
         assert!(
             tshark(
@@ -236,8 +220,8 @@ fn check_run(run: &Path, sub: &str) {
             // ctorrent gets a few seconds to say goodbye, and is killed
             // when its "stopped" announce takes longer
             let client = match *p {
-                "seeder" => string(&m, "seeder_client"),
-                l => string(&m, &format!("{l}.client")),
+                "seeder" => param(&m, "seeder_client"),
+                l => param(&m, &format!("{l}.client")),
             };
             if *p != "seeder" && client != "ctorrent" {
                 assert!(

@@ -16,25 +16,9 @@ use detgen::sample::Value;
 
 const SEED: &str = "730";
 
-fn string(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
-
-fn int(m: &Manifest, name: &str) -> i64 {
-    match &m.parameters[name].value {
-        Value::Int(i) => *i,
-        v => panic!("{name} is not an integer: {v:?}"),
-    }
-}
-
 /// Both nicknames, as the spec makes them distinct.
 fn nicks(m: &Manifest) -> (String, String) {
-    let (n1, n2) = (string(m, "nick1"), string(m, "nick2"));
+    let (n1, n2) = (param(m, "nick1"), param(m, "nick2"));
     if n1 != n2 {
         return (n1, n2);
     }
@@ -143,7 +127,7 @@ fn irc_subscenarios_talk_send_files_and_run_the_channel() {
             );
         }
         let (nick1, nick2) = nicks(&m);
-        let chan = format!("#{}", string(&m, "channel"));
+        let chan = format!("#{}", param(&m, "channel"));
         // the server sees both clients' requests, and tshark dissects them
         let server = run.join("pcap/server.pcap");
         let dissected = dissected_commands(&server);
@@ -188,7 +172,7 @@ fn irc_subscenarios_talk_send_files_and_run_the_channel() {
         match sub {
             "1" => {
                 // one PRIVMSG per drawn line of the conversation
-                let lines = int(&m, "lines") as usize;
+                let lines = param_int(&m, "lines") as usize;
                 assert_eq!(req["PRIVMSG"].len(), lines, "irc 1: {:?}", req["PRIVMSG"]);
                 // and at least one of them private, to the other's nickname
                 assert!(
@@ -209,7 +193,7 @@ fn irc_subscenarios_talk_send_files_and_run_the_channel() {
                 // (client2 rejoins after the kick)
                 assert_eq!(req["NICK"].len(), 3, "irc 3: {:?}", req["NICK"]);
                 assert_eq!(req["JOIN"].len(), 3, "irc 3: {:?}", req["JOIN"]);
-                let new_nick = format!("{nick2}{}", string(&m, "nick_suffix"));
+                let new_nick = format!("{nick2}{}", param(&m, "nick_suffix"));
                 assert!(
                     req["NICK"].iter().any(|p| p.trim() == new_nick),
                     "irc 3: {:?}",
@@ -247,9 +231,9 @@ fn check_dcc(run: &Path, m: &Manifest, req: &BTreeMap<String, Vec<String>>, nick
     );
     let c1 = &m.services["client1"].ip;
     let c2 = &m.services["client2"].ip;
-    let port = int(m, "dcc_port");
+    let port = param_int(m, "dcc_port");
     // the listening end is client1 (active DCC) or client2 (passive)
-    let listener = if string(m, "dcc_mode") == "active" {
+    let listener = if param(m, "dcc_mode") == "active" {
         c1
     } else {
         c2

@@ -19,10 +19,6 @@ const SEED: &str = "969";
 /// scanners' random picks find one within the run (the scenario draws them).
 const ACCOUNTS: &[&str] = &["root:xc3511", "admin:admin", "support:support"];
 
-fn int(m: &Manifest, name: &str) -> i64 {
-    param(m, name).parse().unwrap()
-}
-
 /// tshark's fields of the packets matching a filter, split.
 fn rows(pcap: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
     tshark(pcap, filter, fields)
@@ -181,7 +177,7 @@ fn mirai_bots_obey_the_cnc_flood_the_victim_and_scan_for_telnet() {
         }
         let ip = |s: &str| m.services[s].ip.clone();
         let (cnc, victim, operator) = (ip("cnc"), ip("victim"), ip("operator"));
-        let n = int(&m, "bots") as usize;
+        let n = param_int(&m, "bots") as usize;
         let bots: Vec<String> = (1..=n).map(|k| ip(&format!("bot-{k}"))).collect();
         for side in ["cnc", "operator", "bot-1"] {
             let pcap = run.join(format!("pcap/{side}.pcap"));
@@ -261,7 +257,7 @@ fn mirai_bots_obey_the_cnc_flood_the_victim_and_scan_for_telnet() {
             "2" => ("syn", 3),
             _ => ("ack", 4),
         };
-        let seconds = int(&m, "attack_seconds");
+        let seconds = param_int(&m, "attack_seconds");
         let line = format!("{vector} {victim} {seconds}");
         if param(&m, "launch") == "api" {
             // one line to the API port, with the key; `OK` back
@@ -316,7 +312,7 @@ fn check_flood(run: &Path, m: &Manifest, sub: &str, vector: &str, bots: &[String
         &fields,
     );
     let len = if param(m, "payload") == "set" {
-        int(m, "payload_len")
+        param_int(m, "payload_len")
     } else {
         512
     };
@@ -362,7 +358,7 @@ fn check_flood(run: &Path, m: &Manifest, sub: &str, vector: &str, bots: &[String
         bots.len(),
         "mirai {sub}: flooders {per_bot:?}"
     );
-    let most = (int(m, "pps") * int(m, "attack_seconds")) as usize;
+    let most = (param_int(m, "pps") * param_int(m, "attack_seconds")) as usize;
     for (bot, sent) in &per_bot {
         assert!(
             *sent * 4 >= most && *sent <= most + most / 10 + 10,

@@ -20,22 +20,6 @@ use detgen::sample::Value;
 
 const SEED: &str = "950";
 
-fn string(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
-
-fn int(m: &Manifest, name: &str) -> i64 {
-    match &m.parameters[name].value {
-        Value::Int(i) => *i,
-        v => panic!("{name} is not an integer: {v:?}"),
-    }
-}
-
 fn float(m: &Manifest, name: &str) -> f64 {
     match &m.parameters[name].value {
         Value::Float(f) => *f,
@@ -208,11 +192,11 @@ fn check_run(run: &Path, sub: &str) {
         "play".to_string(),
         "stop".to_string(),
         "currentsong".to_string(),
-        format!("setvol \"{}\"", int(&m, "volume")),
+        format!("setvol \"{}\"", param_int(&m, "volume")),
     ];
-    if string(&m, "mpd_auth") == "yes" {
+    if param(&m, "mpd_auth") == "yes" {
         // every connection authenticates first
-        let pw = format!("password \"{}\"", string(&m, "mpd_password"));
+        let pw = format!("password \"{}\"", param(&m, "mpd_password"));
         for (s, data) in &to_mpd {
             assert!(
                 data.starts_with(pw.as_bytes()),
@@ -225,7 +209,7 @@ fn check_run(run: &Path, sub: &str) {
             "mopidy {sub}: a password without auth"
         );
     }
-    if string(&m, "idle") == "yes" {
+    if param(&m, "idle") == "yes" {
         want.push("idle".into());
     }
     match sub {
@@ -233,30 +217,30 @@ fn check_run(run: &Path, sub: &str) {
             want.extend(["lsinfo \"\"".into(), "load \"".into()]);
             assert_eq!(
                 count("next"),
-                int(&m, "skips") as usize,
+                param_int(&m, "skips") as usize,
                 "mopidy 1: {sent:?}"
             );
         }
         "2" => {
             want.extend(["list Artist".into(), "findadd Artist \"".into()]);
-            if string(&m, "shuffle") == "random" {
+            if param(&m, "shuffle") == "random" {
                 want.push("random \"1\"".into());
             } else {
                 want.push("shuffle".into());
             }
             assert_eq!(
                 count("next"),
-                int(&m, "skips") as usize,
+                param_int(&m, "skips") as usize,
                 "mopidy 2: {sent:?}"
             );
         }
         "3" => {
             want.push("load \"".into());
-            let cycles = int(&m, "cycles") as usize;
+            let cycles = param_int(&m, "cycles") as usize;
             assert_eq!(count("pause \"1\""), cycles, "mopidy 3: {sent:?}");
         }
         "4" => {
-            let lists = int(&m, "playlists") as usize;
+            let lists = param_int(&m, "playlists") as usize;
             assert_eq!(count("load \""), lists, "mopidy 4: {sent:?}");
             assert!(count("clear") > lists, "mopidy 4: {sent:?}");
         }
@@ -278,7 +262,7 @@ fn check_run(run: &Path, sub: &str) {
     }
 
     // ---- the stream: Mopidy is Icecast's source ----
-    let mount = format!("/{}{}", string(&m, "mount"), string(&m, "mount_ext"));
+    let mount = format!("/{}{}", param(&m, "mount"), param(&m, "mount_ext"));
     // the request of each source connection (its first segment), and the
     // bytes sent on it
     let to_icecast = format!("ip.dst == {} && tcp.dstport == 8000", ip("icecast"));
@@ -310,9 +294,9 @@ fn check_run(run: &Path, sub: &str) {
     );
     let auth = format!(
         "Authorization: Basic {}\r\n",
-        base64(format!("source:{}", string(&m, "source_password")).as_bytes())
+        base64(format!("source:{}", param(&m, "source_password")).as_bytes())
     );
-    let station = format!("ice-name: {}\r\n", string(&m, "station"));
+    let station = format!("ice-name: {}\r\n", param(&m, "station"));
     // libshout first tries without credentials (401), then with them
     for (_, head) in &sources {
         for h in [&station, &"Content-Type: audio/mpeg\r\n".to_string()] {
@@ -367,7 +351,7 @@ fn check_run(run: &Path, sub: &str) {
                     }
                 }
             }
-            let cycles = int(&m, "cycles");
+            let cycles = param_int(&m, "cycles");
             assert!(
                 gaps >= cycles,
                 "mopidy 3: {gaps} silences in the source for {cycles} pauses"
@@ -384,8 +368,8 @@ fn check_run(run: &Path, sub: &str) {
         &["http.request.uri", "http.user_agent", "http.request.line"],
     );
     assert!(!gets.is_empty(), "mopidy {sub}: the listener sent no GET");
-    let agent = string(&m, "listener_agent");
-    let icy = string(&m, "listener_icy") == "yes";
+    let agent = param(&m, "listener_agent");
+    let icy = param(&m, "listener_icy") == "yes";
     for g in &gets {
         let f: Vec<&str> = g.split('\t').collect();
         assert_eq!(f[0], mount, "mopidy {sub}: {g}");

@@ -14,22 +14,6 @@ use detgen::sample::Value;
 
 const SEED: &str = "710";
 
-fn string(m: &Manifest, name: &str) -> String {
-    match &m.parameters[name].value {
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Files(_) => panic!("{name} is a file set"),
-    }
-}
-
-fn int(m: &Manifest, name: &str) -> i64 {
-    match &m.parameters[name].value {
-        Value::Int(i) => *i,
-        v => panic!("{name} is not an integer: {v:?}"),
-    }
-}
-
 fn file_names(m: &Manifest, name: &str) -> Vec<String> {
     match &m.parameters[name].value {
         Value::Files(f) => f.iter().map(|f| f.name.clone()).collect(),
@@ -81,7 +65,7 @@ fn smtp_subscenarios_deliver_mail_with_the_drawn_subject() {
         assert_eq!(results.exit_codes["client"], 0, "smtp {sub}");
         assert_eq!(results.exit_codes["server"], 0, "smtp {sub}");
         let messages = file_names(&m, "messages").len();
-        let recipients = int(&m, "recipients") as usize;
+        let recipients = param_int(&m, "recipients") as usize;
         let server_log = std::fs::read_to_string(run.join("logs/server.log")).unwrap();
         let done = format!(
             "mailcheck: all {} deliveries as designed",
@@ -93,14 +77,14 @@ fn smtp_subscenarios_deliver_mail_with_the_drawn_subject() {
             "smtp {sub}: {server_log}"
         );
 
-        let domain = format!("{}.{}", string(&m, "domain"), string(&m, "tld"));
+        let domain = format!("{}.{}", param(&m, "domain"), param(&m, "tld"));
         let sender = format!(
             "{}@{}.{}",
-            string(&m, "sender"),
-            string(&m, "sender_domain"),
-            string(&m, "sender_tld")
+            param(&m, "sender"),
+            param(&m, "sender_domain"),
+            param(&m, "sender_tld")
         );
-        let subject = format!("{} #{}", string(&m, "topic"), string(&m, "ref"));
+        let subject = format!("{} #{}", param(&m, "topic"), param(&m, "ref"));
         for side in ["client", "server"] {
             let pcap = run.join(format!("pcap/{side}.pcap"));
             assert!(
@@ -142,7 +126,7 @@ fn smtp_subscenarios_deliver_mail_with_the_drawn_subject() {
                 params.contains(&format!("FROM:<{sender}>")),
                 "smtp {sub} {side}: {params:?}"
             );
-            let first = format!("TO:<{}@{domain}>", string(&m, "user1"));
+            let first = format!("TO:<{}@{domain}>", param(&m, "user1"));
             assert!(params.contains(&first), "smtp {sub} {side}: {params:?}");
             // the drawn subject is in the DATA, once per message
             let subjects = tshark(&pcap, "imf", &["imf.subject"]);
@@ -163,7 +147,7 @@ fn smtp_subscenarios_deliver_mail_with_the_drawn_subject() {
                     &["mime_multipart.header.content-disposition"],
                 )
                 .join(",");
-                let gz = if string(&m, "attach_format") == "gzip" {
+                let gz = if param(&m, "attach_format") == "gzip" {
                     ".gz"
                 } else {
                     ""
@@ -178,21 +162,21 @@ fn smtp_subscenarios_deliver_mail_with_the_drawn_subject() {
             if sub == "3" {
                 // the mistyped address is refused at RCPT: 550 for an
                 // unknown user, 554 for a domain the server does not serve
-                let refusal = if string(&m, "mistake") == "user" {
+                let refusal = if param(&m, "mistake") == "user" {
                     "550"
                 } else {
                     "554"
                 };
                 assert!(codes.contains(refusal), "smtp 3 {side}: {codes:?}");
-                let typo = string(&m, "typo");
-                let wrong = if string(&m, "mistake") == "user" {
-                    format!("TO:<{}{typo}@{domain}>", string(&m, "user1"))
+                let typo = param(&m, "typo");
+                let wrong = if param(&m, "mistake") == "user" {
+                    format!("TO:<{}{typo}@{domain}>", param(&m, "user1"))
                 } else {
                     format!(
                         "TO:<{}@{}{typo}.{}>",
-                        string(&m, "user1"),
-                        string(&m, "domain"),
-                        string(&m, "tld")
+                        param(&m, "user1"),
+                        param(&m, "domain"),
+                        param(&m, "tld")
                     )
                 };
                 assert!(params.contains(&wrong), "smtp 3 {side}: {params:?}");

@@ -11,8 +11,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::*;
-use detgen::manifest::Manifest;
-use detgen::sample::Value;
 
 const SEED: u64 = 550;
 
@@ -61,13 +59,6 @@ const SUBS: &[Sub] = &[
         found: false,
     },
 ];
-
-fn int(m: &Manifest, name: &str) -> i64 {
-    match &m.parameters[name].value {
-        Value::Int(i) => *i,
-        other => panic!("{name} is {other:?}"),
-    }
-}
 
 /// Source ports of the attacker's connection attempts to port 22 (bare
 /// SYNs), one per TCP connection.
@@ -150,12 +141,12 @@ fn guessers_hammer_sshd_and_only_the_drawn_account_gets_in() {
             if !sub.found {
                 // Every guess is made: at least list / MaxAuthTries
                 // connections (one per user name when spraying).
-                let guesses = int(&m, "list_size");
-                let per_conn = int(&m, "max_auth_tries");
+                let guesses = param_int(&m, "list_size");
+                let per_conn = param_int(&m, "max_auth_tries");
                 at_least = at_least.max((guesses + per_conn - 1) / per_conn);
             }
             if sub.spray {
-                at_least = at_least.max(int(&m, "users_size"));
+                at_least = at_least.max(param_int(&m, "users_size"));
             }
             assert!(
                 conns.len() as i64 >= at_least,
@@ -228,7 +219,12 @@ fn guessers_hammer_sshd_and_only_the_drawn_account_gets_in() {
             assert!(!log.contains(&report), "sub {id}: {log}");
             assert!(log.contains("OK: the password of"), "sub {id}: {log}");
             assert!(!victim_log.contains("Accepted password"), "sub {id}");
-            let guesses = int(&m, "list_size") * if sub.spray { int(&m, "users_size") } else { 1 };
+            let guesses = param_int(&m, "list_size")
+                * if sub.spray {
+                    param_int(&m, "users_size")
+                } else {
+                    1
+                };
             assert!(
                 failed as i64 >= guesses,
                 "sub {id}: {failed} refused guesses, expected >= {guesses}\n{victim_log}"

@@ -207,3 +207,10 @@ pub fn copies(m: &detgen::manifest::Manifest, service: &str) -> Vec<String> {
     found.sort();
     found.into_iter().map(|(_, n)| n).collect()
 }
+
+/// A drawn integer parameter of a run.
+pub fn param_int(m: &detgen::manifest::Manifest, name: &str) -> i64 {
+    let text = param(m, name);
+    text.parse()
+        .unwrap_or_else(|_| panic!("{name} is not an integer: {text}"))
+}
