@@ -414,13 +414,29 @@ pub fn parse(file: &Path, source: &[u8]) -> Result<Spec, SpecError> {
         path: String::new(),
         message: format!("the spec is not UTF-8 text ({e})"),
     })?;
-    serde_yaml_ng::from_str::<Spec>(text).map_err(|e| {
-        let loc = e.location();
+    // YAML merge keys (`<<: *anchor`) are applied first, on a parsed copy
+    // that is written out again; errors in it are then located by field
+    // path in the original text.
+    let merged = if has_merge_key(text) {
+        Some(merge_keys(text).map_err(|(loc, message)| SpecError {
+            file: file.to_path_buf(),
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            path: String::new(),
+            message,
+        })?)
+    } else {
+        None
+    };
+    let yaml = merged.as_deref().unwrap_or(text);
+    serde_yaml_ng::from_str::<Spec>(yaml).map_err(|e| {
+        // (a location in the merged copy would mislead)
+        let loc = e.location().filter(|_| merged.is_none());
         let raw = e.to_string();
         // serde_yaml_ng prefixes the field path ("services.client: ...") and
         // appends " at line L column C"; split both off.
         let without_loc = match raw.rfind(" at line ") {
-            Some(i) if loc.is_some() => raw[..i].to_string(),
+            Some(i) if e.location().is_some() => raw[..i].to_string(),
             _ => raw.clone(),
         };
         let (path, message) = match without_loc.split_once(": ") {
@@ -430,7 +446,7 @@ pub fn parse(file: &Path, source: &[u8]) -> Result<Spec, SpecError> {
         // A distribution's own check fails after its mapping is read, so
         // serde reports the enclosing `parameters` map; find the entry.
         if path.ends_with("parameters") {
-            if let Some((p, m)) = failing_parameter(text, &path) {
+            if let Some((p, m)) = failing_parameter(yaml, &path) {
                 let segments = split_path(&p);
                 let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
                 return SpecError {
@@ -442,14 +458,53 @@ pub fn parse(file: &Path, source: &[u8]) -> Result<Spec, SpecError> {
                 };
             }
         }
+        let line = match &loc {
+            Some(l) => Some(l.line()),
+            None => {
+                // the path, and the unknown field's own line where it has one
+                let mut segments = split_path(&path);
+                if let Some(field) = message
+                    .strip_prefix("unknown field `")
+                    .and_then(|m| m.split('`').next())
+                {
+                    segments.push(field.to_string());
+                }
+                locate(
+                    text,
+                    &segments.iter().map(String::as_str).collect::<Vec<_>>(),
+                )
+            }
+        };
         SpecError {
             file: file.to_path_buf(),
-            line: loc.as_ref().map(|l| l.line()),
+            line: line.filter(|_| !path.is_empty() || loc.is_some()),
             column: loc.as_ref().map(|l| l.column()),
             path,
             message,
         }
     })
+}
+
+/// Whether the text has a YAML merge key (`<<:`) outside a comment.
+fn has_merge_key(text: &str) -> bool {
+    text.lines().any(|l| {
+        let code = l.split(" #").next().unwrap_or(l).trim_start();
+        !code.starts_with('#')
+            && (code.starts_with("<<") || code.contains(" <<:") || code.contains("{<<:"))
+    })
+}
+
+/// The text with its merge keys applied, as YAML again.
+fn merge_keys(text: &str) -> Result<String, (Option<serde_yaml_ng::Location>, String)> {
+    let mut v: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| (e.location(), e.to_string()))?;
+    v.apply_merge().map_err(|e| {
+        (
+            None,
+            format!("a merge key (`<<`) must name a mapping or a list of mappings: {e}"),
+        )
+    })?;
+    serde_yaml_ng::to_string(&v).map_err(|e| (None, e.to_string()))
 }
 
 /// `subscenarios[0].parameters` -> `["subscenarios", "[0]", "parameters"]`.

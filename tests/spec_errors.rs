@@ -478,3 +478,23 @@ fn shared_files_join_the_build_context_and_are_checked() {
         assert!(err.contains("`shared.") && err.contains(want), "{err}");
     }
 }
+
+#[test]
+fn merge_keys_apply_and_errors_beneath_them_are_located() {
+    // a subscenario's environment merged from an anchored mapping
+    let spec = GOOD.replace(
+        "    command: [echo, \"{{ user }}\"]\n",
+        "    command: [echo, \"{{ user }}\"]\n    environment: &env\n      MODE: fast\n      LEVEL: \"1\"\n",
+    ) + "    environment:\n      client:\n        <<: *env\n        LEVEL: \"2\"\n";
+    let s = load(&spec).unwrap();
+    let env = &s.spec.subscenarios[0].environment["client"];
+    assert_eq!(env["MODE"], "fast");
+    assert_eq!(env["LEVEL"], "2", "the mapping's own key wins");
+
+    // an error in a spec with merge keys still names its field and line
+    expect_error(
+        &spec.replace("    role: server\n", "    role: server\n    colour: red\n"),
+        &["services.server", "unknown field `colour`", ":11:"],
+    );
+    expect_error(&(spec.clone() + "    <<: 3\n"), &["merge key"]);
+}
