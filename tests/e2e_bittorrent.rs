@@ -92,18 +92,10 @@ fn bittorrent_subscenarios_share_the_payload_through_the_tracker() {
     for sub in ["1", "2", "3", "4", "5", "6", "7"] {
         check_run(&out.path().join(format!("bittorrent-{sub}-0")), sub);
     }
-    // every run verifies, pcaps included; labels cover the five services
+    // every run verifies, pcaps included; labels cover every service
     let o = detgen(&["verify", out.path().to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    let labels = std::fs::read_to_string(out.path().join("labels.csv")).unwrap();
-    let services: usize = (1..=7)
-        .map(|sub| {
-            manifest(&out.path().join(format!("bittorrent-{sub}-0")))
-                .services
-                .len()
-        })
-        .sum();
-    assert_eq!(labels.lines().count(), 1 + services, "{labels}");
+    assert_labels_cover_runs(out.path());
 }
 
 fn check_run(run: &Path, sub: &str) {

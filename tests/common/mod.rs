@@ -214,3 +214,22 @@ pub fn param_int(m: &detgen::manifest::Manifest, name: &str) -> i64 {
     text.parse()
         .unwrap_or_else(|_| panic!("{name} is not an integer: {text}"))
 }
+
+/// labels.csv under `out` has a header and one row per capture of every
+/// run under `out` (a service on several networks has one per network).
+pub fn assert_labels_cover_runs(out: &Path) {
+    let labels = std::fs::read_to_string(out.join("labels.csv")).unwrap();
+    let captures: usize = detgen::manifest::run_dirs(out)
+        .unwrap()
+        .iter()
+        .map(|run| {
+            let m = manifest(run);
+            m.services
+                .iter()
+                .map(|(name, s)| s.capture_stems(name).len())
+                .sum::<usize>()
+        })
+        .sum();
+    assert!(captures > 0, "no captures under {}", out.display());
+    assert_eq!(labels.lines().count(), 1 + captures, "{labels}");
+}

@@ -164,12 +164,13 @@ tr_add() {
     return 1
 }
 tr_done() { tremote -t all -i 2>/dev/null | grep -q '^  Percent Done: 100%'; }
-# On --exit the daemon waits (up to 20 s) for its queued announces, the
-# "stopped" ones included: give it that long before killing it (on a busy
-# host 10 s was once too short).
+# On --exit the daemon closes its running torrents, queues their "stopped"
+# announces and waits (up to 20 s) for them: give it that long before
+# killing it (on a busy host 10 s was once too short). Stopping the torrent
+# first (-S) is not the same: its "stopped" announce then waits for the
+# announcer's next turn, and a daemon told to exit before that turn never
+# sends it.
 stop_transmission() {
-    tremote -t all -S >/dev/null 2>&1 || true # "stopped" announce
-    sleep 1
     tremote --exit >/dev/null 2>&1 || true
     for _ in $(seq 250); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.1; done
     kill "$client_pid" 2>/dev/null
