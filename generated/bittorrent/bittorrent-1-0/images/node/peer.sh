@@ -164,13 +164,16 @@ tr_add() {
     return 1
 }
 tr_done() { tremote -t all -i 2>/dev/null | grep -q '^  Percent Done: 100%'; }
-# On --exit the daemon closes its running torrents, queues their "stopped"
-# announces and waits (up to 20 s) for them: give it that long before
-# killing it (on a busy host 10 s was once too short). Stopping the torrent
-# first (-S) is not the same: its "stopped" announce then waits for the
-# announcer's next turn, and a daemon told to exit before that turn never
-# sends it.
+# A stopped torrent's "stopped" announce waits for the announcer's next
+# turn (later still while a scrape is out), and a daemon told to --exit
+# before that turn never sends it; --exit alone sends none. So: stop the
+# torrent, wait until the daemon reports an announce finished since (up to
+# 20 s), then exit, and kill the daemon if it has not gone 25 s later.
 stop_transmission() {
+    local since
+    since=$(date +%s)
+    tremote -t all -S >/dev/null 2>&1 || true
+    python3 /usr/local/bin/bt.py tr-announced "$since" 20 || log "no \"stopped\" announce went out"
     tremote --exit >/dev/null 2>&1 || true
     for _ in $(seq 250); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.1; done
     kill "$client_pid" 2>/dev/null

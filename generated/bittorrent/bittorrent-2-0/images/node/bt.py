@@ -20,6 +20,11 @@ Subcommands:
                        then the .torrent (MODE torrent, saved to OUT) or
                        its magnet link (MODE magnet, written to OUT).
   info FILE            the info hash, name and files of a .torrent.
+  tr-announced SINCE TIMEOUT
+                       wait until the local transmission-daemon (RPC on
+                       127.0.0.1:9091, not the captured interface) has
+                       finished an announce to every tracker at or after
+                       SINCE (epoch seconds): its "stopped" announce.
 
 The site and the peers' visits use plain HTTP/1.1 on port 80; the
 announces themselves go to opentracker on port 6969 (HTTP or UDP).
@@ -28,12 +33,14 @@ announces themselves go to opentracker on port 6969 (HTTP or UDP).
 import hashlib
 import html
 import http.server
+import json
 import os
 import re
 import signal
 import socketserver
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -310,6 +317,37 @@ def info(path):
         print(f"file {n} {p}")
 
 
+def tr_rpc(method, arguments, session=""):
+    """One Transmission RPC call (with its CSRF session-id handshake)."""
+    url = "http://127.0.0.1:9091/transmission/rpc"
+    body = json.dumps({"method": method, "arguments": arguments}).encode()
+    for _ in range(3):
+        req = urllib.request.Request(url, body, {"X-Transmission-Session-Id": session})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return json.loads(r.read())["arguments"]
+        except urllib.error.HTTPError as e:
+            if e.code != 409:
+                raise
+            session = e.headers.get("X-Transmission-Session-Id", "")
+    raise RuntimeError("no Transmission RPC session")
+
+
+def tr_announced(since, timeout):
+    deadline = time.time() + float(timeout)
+    while time.time() < deadline:
+        try:
+            got = tr_rpc("torrent-get", {"fields": ["trackerStats"]})["torrents"]
+            stats = [t for tor in got for t in tor["trackerStats"]]
+            # announceState 3: an announce is in flight
+            if stats and all(t["lastAnnounceTime"] >= int(since) and t["announceState"] != 3 for t in stats):
+                return
+        except Exception as e:  # noqa: BLE001 - retried
+            print(f"tr-announced: {e}", file=sys.stderr)
+        time.sleep(0.2)
+    sys.exit(f"no announce since {since} within {timeout} s")
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     {
@@ -318,6 +356,7 @@ def main(argv):
         "wait-seeded": wait_seeded,
         "browse": browse,
         "info": info,
+        "tr-announced": tr_announced,
     }[cmd](*args)
 
 
