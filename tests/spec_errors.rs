@@ -45,6 +45,22 @@ fn load(spec: &str) -> Result<Scenario, String> {
     })
 }
 
+/// A subscenario rendered at root seed 1.
+fn render_seed_1(s: &Scenario, sub: &str) -> detgen::render::Rendered {
+    detgen::render::render(&detgen::render::Request {
+        scenario: s,
+        subscenario: sub.into(),
+        root_seed: 1,
+        seed_source: detgen::manifest::SeedSource::Given,
+        index: 0,
+        overrides: Default::default(),
+        duration: None,
+        wan: None,
+        host_load: false,
+    })
+    .unwrap()
+}
+
 fn expect_error(spec: &str, want: &[&str]) {
     let err = load(spec).expect_err("spec should be rejected");
     for w in want {
@@ -328,20 +344,7 @@ fn omitted_services_must_exist_leave_a_workload_and_no_dependant() {
     std::fs::write(dir.join("node/Dockerfile"), "FROM debian:bookworm-slim\n").unwrap();
     std::fs::write(dir.join("scenario.yaml"), &spec).unwrap();
     let s = Scenario::load(&dir).unwrap();
-    let render = |sub: &str| {
-        detgen::render::render(&detgen::render::Request {
-            scenario: &s,
-            subscenario: sub.into(),
-            root_seed: 1,
-            seed_source: detgen::manifest::SeedSource::Given,
-            index: 0,
-            overrides: Default::default(),
-            duration: None,
-            wan: None,
-            host_load: false,
-        })
-        .unwrap()
-    };
+    let render = |sub: &str| render_seed_1(&s, sub);
     assert!(render("1").manifest.services.contains_key("bystander"));
     let two = render("2");
     assert!(!two.manifest.services.contains_key("bystander"));
@@ -447,18 +450,7 @@ fn shared_files_join_the_build_context_and_are_checked() {
         Scenario::load(&dir).map_err(|e| e.to_string())
     };
     let s = with("  node: [web/site.sh]\n").unwrap();
-    let r = detgen::render::render(&detgen::render::Request {
-        scenario: &s,
-        subscenario: "1".into(),
-        root_seed: 1,
-        seed_source: detgen::manifest::SeedSource::Given,
-        index: 0,
-        overrides: Default::default(),
-        duration: None,
-        wan: None,
-        host_load: false,
-    })
-    .unwrap();
+    let r = render_seed_1(&s, "1");
     assert_eq!(r.files["images/node/site.sh"], b"echo site\n");
     assert_eq!(
         r.manifest.inputs.shared["web/site.sh"],
