@@ -20,11 +20,14 @@ Subcommands:
                        then the .torrent (MODE torrent, saved to OUT) or
                        its magnet link (MODE magnet, written to OUT).
   info FILE            the info hash, name and files of a .torrent.
-  tr-announced SINCE TIMEOUT
-                       wait until the local transmission-daemon (RPC on
-                       127.0.0.1:9091, not the captured interface) has
-                       finished an announce to every tracker at or after
-                       SINCE (epoch seconds): its "stopped" announce.
+  tr-last-announce     the latest time (epoch seconds, the daemon's clock)
+                       the local transmission-daemon (RPC on
+                       127.0.0.1:9091, not the captured interface)
+                       finished an announce.
+  tr-announced AFTER TIMEOUT
+                       wait until the daemon has finished an announce to
+                       every tracker later than AFTER (a value of
+                       tr-last-announce): its "stopped" announce.
 
 The site and the peers' visits use plain HTTP/1.1 on port 80; the
 announces themselves go to opentracker on port 6969 (HTTP or UDP).
@@ -333,19 +336,27 @@ def tr_rpc(method, arguments, session=""):
     raise RuntimeError("no Transmission RPC session")
 
 
-def tr_announced(since, timeout):
+def tr_tracker_stats():
+    got = tr_rpc("torrent-get", {"fields": ["trackerStats"]})["torrents"]
+    return [t for tor in got for t in tor["trackerStats"]]
+
+
+def tr_last_announce():
+    print(max((t["lastAnnounceTime"] for t in tr_tracker_stats()), default=0))
+
+
+def tr_announced(after, timeout):
     deadline = time.time() + float(timeout)
     while time.time() < deadline:
         try:
-            got = tr_rpc("torrent-get", {"fields": ["trackerStats"]})["torrents"]
-            stats = [t for tor in got for t in tor["trackerStats"]]
+            stats = tr_tracker_stats()
             # announceState 3: an announce is in flight
-            if stats and all(t["lastAnnounceTime"] >= int(since) and t["announceState"] != 3 for t in stats):
+            if stats and all(t["lastAnnounceTime"] > int(after) and t["announceState"] != 3 for t in stats):
                 return
         except Exception as e:  # noqa: BLE001 - retried
             print(f"tr-announced: {e}", file=sys.stderr)
         time.sleep(0.2)
-    sys.exit(f"no announce since {since} within {timeout} s")
+    sys.exit(f"no announce after {after} within {timeout} s")
 
 
 def main(argv):
@@ -356,6 +367,7 @@ def main(argv):
         "wait-seeded": wait_seeded,
         "browse": browse,
         "info": info,
+        "tr-last-announce": tr_last_announce,
         "tr-announced": tr_announced,
     }[cmd](*args)
 

@@ -164,16 +164,19 @@ tr_add() {
     return 1
 }
 tr_done() { tremote -t all -i 2>/dev/null | grep -q '^  Percent Done: 100%'; }
-# A stopped torrent's "stopped" announce waits for the announcer's next
-# turn (later still while a scrape is out), and a daemon told to --exit
-# before that turn never sends it; --exit alone sends none. So: stop the
-# torrent, wait until the daemon reports an announce finished since (up to
-# 20 s), then exit, and kill the daemon if it has not gone 25 s later.
+# A stopped torrent's "stopped" announce waits for the announcer's turns
+# (it typically goes out 1-2 s later, later still while a scrape is out),
+# and a daemon told to --exit before then never sends it; --exit alone
+# sends none. So: stop the torrent, wait (up to 20 s) until the daemon
+# reports an announce finished after the last one before the stop, then
+# exit, and kill the daemon if it has not gone 25 s later. (Times are
+# whole seconds: a stop announced within the second of the previous
+# announce waits the 20 s, and still goes out.)
 stop_transmission() {
-    local since
-    since=$(date +%s)
+    local before
+    before=$(python3 /usr/local/bin/bt.py tr-last-announce) || before=0
     tremote -t all -S >/dev/null 2>&1 || true
-    python3 /usr/local/bin/bt.py tr-announced "$since" 20 || log "no \"stopped\" announce went out"
+    python3 /usr/local/bin/bt.py tr-announced "$before" 20 || log "no \"stopped\" announce went out"
     tremote --exit >/dev/null 2>&1 || true
     for _ in $(seq 250); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.1; done
     kill "$client_pid" 2>/dev/null
