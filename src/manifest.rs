@@ -397,3 +397,33 @@ pub fn run_dirs(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     dirs.sort();
     Ok(dirs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_means_more_runnable_than_cpus_over_a_minute() {
+        let host = |cpus, one| HostAtStart {
+            cpus,
+            load_average: [one, 0.0, 0.0],
+        };
+        assert!(host(2, 2.5).busy());
+        assert!(!host(2, 2.0).busy());
+        assert!(!host(8, 7.9).busy());
+        // the 5- and 15-minute averages do not count
+        let settled = HostAtStart {
+            cpus: 2,
+            load_average: [0.5, 20.0, 20.0],
+        };
+        assert!(!settled.busy());
+    }
+
+    #[test]
+    fn the_host_now_has_cpus_and_a_load() {
+        // /proc/loadavg exists on Linux
+        let h = HostAtStart::now().expect("/proc/loadavg");
+        assert!(h.cpus >= 1);
+        assert!(h.load_average.iter().all(|l| l.is_finite() && *l >= 0.0));
+    }
+}
