@@ -376,18 +376,13 @@ pub fn render(req: &Request) -> Result<Rendered> {
         // the service apply to every copy.
         let mut own: Vec<(String, Value)> = Vec::new();
         let base = match &svc.replica_of {
-            Some((base, i)) => {
-                let n = spec
-                    .services
-                    .values()
-                    .filter(|s| matches!(&s.replica_of, Some((b, _)) if b == base))
-                    .count();
-                own.push((REPLICA_VARS[0].into(), Value::Int(*i as i64)));
-                own.push((REPLICA_VARS[1].into(), Value::Int(n as i64)));
+            Some(copy) => {
+                own.push((REPLICA_VARS[0].into(), Value::Int(copy.index.into())));
+                own.push((REPLICA_VARS[1].into(), Value::Int(copy.count.into())));
                 for p in svc.replica_parameters.keys() {
                     own.push((p.clone(), drawn[&format!("{name}.{p}")].value.clone()));
                 }
-                base.as_str()
+                copy.of.as_str()
             }
             None => name.as_str(),
         };
@@ -500,7 +495,7 @@ pub fn render(req: &Request) -> Result<Rendered> {
                 image: image.clone(),
                 captured: svc.capture,
                 workload: svc.workload,
-                replica_of: svc.replica_of.as_ref().map(|(b, _)| b.clone()),
+                replica_of: svc.replica_of.as_ref().map(|c| c.of.clone()),
             },
         );
         services_ctx.push(ServiceCtx {

@@ -145,10 +145,20 @@ pub struct Service {
     /// `replicas` (n).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub replica_parameters: BTreeMap<String, Dist>,
-    /// Set on the copies of a replicated service: its name and this copy's
-    /// index (from 1). Never in a spec file.
+    /// Set on the copies of a replicated service. Never in a spec file.
     #[serde(skip)]
-    pub replica_of: Option<(String, u32)>,
+    pub replica_of: Option<ReplicaOf>,
+}
+
+/// Which copy of a replicated service a service is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaOf {
+    /// The replicated service's name.
+    pub of: String,
+    /// This copy's index, from 1.
+    pub index: u32,
+    /// How many copies run.
+    pub count: u32,
 }
 
 /// A replica count: fixed, or a template over the drawn parameters.
@@ -199,9 +209,15 @@ impl Spec {
                 out.services.insert(name.clone(), svc);
                 continue;
             }
-            for (i, copy) in copies(name).into_iter().enumerate() {
+            let all = copies(name);
+            let count = all.len() as u32;
+            for (i, copy) in all.into_iter().enumerate() {
                 let mut c = svc.clone();
-                c.replica_of = Some((name.clone(), i as u32 + 1));
+                c.replica_of = Some(ReplicaOf {
+                    of: name.clone(),
+                    index: i as u32 + 1,
+                    count,
+                });
                 out.services.insert(copy, c);
             }
         }
